@@ -1,0 +1,77 @@
+/* conf: the INI configuration file shared by spaprovd and spaprovctl.
+ *
+ * The configuration is plain data, so its struct is public (unlike the
+ * other modules' handles): both programs read many fields of it.
+ * Every error comes back as "FILE:LINE: KEY: REASON". */
+#ifndef SPAPROV_CONF_H
+#define SPAPROV_CONF_H
+
+#include <stddef.h>
+
+/* Which Cisco provisioning CA a listener's server certificate chains to. */
+enum conf_ca {
+	CONF_CA_SIPURA = 0,
+	CONF_CA_LINKSYS,
+	CONF_CA_SB,
+	CONF_CA_SB2K,
+	CONF_CA_MPP,
+	CONF_CA__COUNT
+};
+
+enum conf_unknown { CONF_UNKNOWN_RECORD = 0, CONF_UNKNOWN_REJECT };
+
+/* Upper bounds used by the parser. */
+#define CONF_MAX_LINE 4096      /* bytes per line, longer lines are an error */
+#define CONF_MAX_LISTENERS 64
+#define CONF_MAX_CLIENT_ROOTS 32
+
+struct conf_listener {
+	char *name;          /* from "[listener NAME]" */
+	enum conf_ca ca;
+	char *address;       /* numeric IPv4 or IPv6 address */
+	unsigned port;       /* 0 = any free port (tests) */
+	char *certificate;   /* PEM: server certificate, then its chain */
+	char *key;           /* PEM private key */
+	unsigned dh_bits;    /* 0 when dh_params is given */
+	char *dh_params;     /* PKCS#3 PEM file or NULL */
+	char *tls_priority;  /* NULL = the per-CA default */
+	unsigned threads;    /* worker threads for this listener */
+	unsigned connection_limit;     /* open connections on this listener */
+	unsigned per_ip_connection_limit; /* 0 = unlimited (phones share NAT) */
+	unsigned connection_timeout;   /* seconds of inactivity before close */
+	/* line numbers, for messages about values checked after parsing */
+	int line_section, line_certificate, line_key, line_dh, line_priority,
+	    line_address;
+};
+
+struct conf {
+	char *path;                 /* the file read */
+	char *database;
+	char *client_roots[CONF_MAX_CLIENT_ROOTS];
+	int client_roots_line[CONF_MAX_CLIENT_ROOTS];
+	size_t n_client_roots;
+	int client_cert_time_check; /* 0 or 1 */
+	enum conf_unknown unknown_devices;
+	char *log_level;            /* error | warn | info | debug */
+	unsigned ledger_batch;      /* most rows per group commit */
+	unsigned busy_timeout_ms;   /* SQLite busy timeout */
+	struct conf_listener listeners[CONF_MAX_LISTENERS];
+	size_t n_listeners;
+};
+
+/* Read and validate FILE: syntax, known keys, value types and ranges,
+ * required keys, files readable, no two listeners on one address:port.
+ * (Certificate/key matching is checked where the TLS credentials are
+ * loaded.)  Returns 0, or -1 with *err = malloc'd "FILE:LINE: KEY: REASON". */
+int conf_load(const char *path, struct conf **out, char **err);
+void conf_free(struct conf *conf);
+
+/* "sipura", "linksys", "sb", "sb2k", "mpp" */
+const char *conf_ca_name(enum conf_ca ca);
+int conf_ca_parse(const char *name, enum conf_ca *out);
+
+/* The listener named NAME, or NULL. */
+const struct conf_listener *conf_listener_find(const struct conf *conf,
+					       const char *name);
+
+#endif
