@@ -15,6 +15,7 @@
 
 #define IDENT_MAX_FIELD 64
 #define IDENT_MAX_DN 512
+#define IDENT_MAX_DER (64 * 1024) /* ident_from_der() refuses larger input */
 
 enum ident_status {
 	IDENT_OK = 0,         /* mac found */

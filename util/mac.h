@@ -14,6 +14,11 @@ int mac_normalize(const char *in, char out[MAC_LEN + 1]);
 /* Returns 1 if s[0..len) is exactly 12 hex digits, else 0. */
 int mac_is_hex12(const char *s, size_t len);
 
+/* mac_path_check() looks at no more than this many bytes of a path; the
+ * rest is ignored, and a token cut by the limit does not count (callers
+ * that rely on the check must refuse longer paths themselves). */
+#define MAC_PATH_MAX_SCAN 8192
+
 enum mac_path_result {
 	MAC_PATH_NONE = 0,     /* no MAC-like token in the path */
 	MAC_PATH_MATCH = 1,    /* every MAC-like token is `mac` */
@@ -25,8 +30,12 @@ enum mac_path_result {
  * A hex run of 12..16 digits counts as a MAC when its first or last 12
  * digits form one (so the hex-looking end of a prefix such as "spa" or
  * "profile" does not hide the MAC); longer runs (hashes) are ignored.
- * `mac` is the identified device (12 lower-case hex) or NULL.  When the
- * result is MAC_PATH_MISMATCH, `found` receives the foreign MAC. */
+ * A dash or colon separated run of 6 to 8 two-digit groups is treated the
+ * same way (candidates: its first and its last six groups).
+ * `mac` is the identified device (12 hex) or NULL; with NULL (or a `mac`
+ * that is not 12 hex digits) every MAC-like token is a mismatch.  When the
+ * result is MAC_PATH_MISMATCH, `found` (if not NULL) receives the foreign
+ * MAC (the token's last 12 digits, lower case); otherwise it is set to "". */
 enum mac_path_result mac_path_check(const char *path, const char *mac,
 				    char found[MAC_LEN + 1]);
 
