@@ -1,1 +1,2 @@
-# db module
+# db: SQLite access, one function per query.
+libspaprov_a_SOURCES += db/db.c db/db.h db/migrations.h

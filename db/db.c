@@ -1,0 +1,631 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "db/db.h"
+#include "db/migrations.h"
+
+/* Statements prepared once per handle, indexed by enum stmt_id. */
+enum stmt_id {
+	ST_DEVICE_GET,
+	ST_DEVICE_VARS,
+	ST_DEVICE_INSERT,
+	ST_VAR_INSERT,
+	ST_PROFILE_GET,
+	ST_PROFILE_SET,
+	ST_RESYNC_INSERT,
+	ST_DEVICE_SEEN,
+	ST_DEVICE_PENDING,
+	ST_HSFAIL_INSERT,
+	ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_DEVICE_GET] =
+	"SELECT status, profile, description, model, serial, firmware,"
+	" cert_issuer, cert_subject, created, updated, last_seen"
+	" FROM devices WHERE mac = ?1",
+	[ST_DEVICE_VARS] =
+	"SELECT name, value FROM device_vars WHERE mac = ?1 ORDER BY name",
+	[ST_DEVICE_INSERT] =
+	"INSERT INTO devices (mac, status, profile, description, created,"
+	" updated) VALUES (?1, 'enabled', ?2, ?3, ?4, ?4)",
+	[ST_VAR_INSERT] =
+	"INSERT OR REPLACE INTO device_vars (mac, name, value)"
+	" VALUES (?1, ?2, ?3)",
+	[ST_PROFILE_GET] = "SELECT body FROM profiles WHERE name = ?1",
+	[ST_PROFILE_SET] =
+	"INSERT INTO profiles (name, body, updated) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT(name) DO UPDATE SET body = excluded.body,"
+	" updated = excluded.updated",
+	[ST_RESYNC_INSERT] =
+	"INSERT INTO resyncs (ts, listener, ca, remote_addr, mac,"
+	" cert_subject, cert_issuer, cert_serial, verify, tls_version,"
+	" cipher, user_agent, model, firmware, method, path, status, bytes,"
+	" duration_ms, outcome, detail, ua_mac, ua_mismatch) VALUES (?1, ?2,"
+	" ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+	" ?18, ?19, ?20, ?21, ?22, ?23)",
+	[ST_DEVICE_SEEN] =
+	"UPDATE devices SET last_seen = ?2,"
+	" model = coalesce(?3, model), serial = coalesce(?4, serial),"
+	" firmware = coalesce(?5, firmware),"
+	" cert_issuer = coalesce(?6, cert_issuer),"
+	" cert_subject = coalesce(?7, cert_subject) WHERE mac = ?1",
+	[ST_DEVICE_PENDING] =
+	"INSERT INTO devices (mac, status, model, serial, firmware,"
+	" cert_issuer, cert_subject, description, created, updated,"
+	" last_seen) VALUES (?1, 'pending', ?3, ?4, ?5, ?6, ?7,"
+	" 'recorded by spaprovd', ?2, ?2, ?2) ON CONFLICT(mac) DO NOTHING",
+	[ST_HSFAIL_INSERT] =
+	"INSERT INTO handshake_failures (ts, listener, ca, remote_addr,"
+	" error, client_hello) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+};
+
+struct db {
+	sqlite3 *sql;
+	sqlite3_stmt *stmt[ST__COUNT];
+};
+
+static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *fmt_err(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static void set_err(struct db *db, char **err, const char *what)
+{
+	if (err != NULL)
+		*err = fmt_err("%s: %s", what, sqlite3_errmsg(db->sql));
+}
+
+void db_timestamp(char out[32])
+{
+	struct timespec now;
+	struct tm tm;
+	char base[20];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03dZ", base, (int)(now.tv_nsec / 1000000L) % 1000);
+}
+
+/* Run SQL without results; while busy, wait and retry. */
+static int exec_retry(struct db *db, const char *sql, char **err)
+{
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		usleep(10000);
+	}
+	if (rc != SQLITE_OK) {
+		set_err(db, err, sql);
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *stmt(struct db *db, enum stmt_id id)
+{
+	sqlite3_stmt *s = db->stmt[id];
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(db->sql, stmt_sql[id], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s,
+				       NULL) != SQLITE_OK)
+			return NULL;
+		db->stmt[id] = s;
+	}
+	return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Step a statement that returns no rows; retry while busy. */
+static int step_done(struct db *db, sqlite3_stmt *s, char **err,
+		     const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+		sqlite3_reset(s);
+		usleep(10000);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		set_err(db, err, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(struct db *db, char **err)
+{
+	int version = db_schema_version(db);
+
+	if (version < 0) {
+		set_err(db, err, "reading user_version");
+		return -1;
+	}
+	if ((unsigned)version > db_migrations_count) {
+		*err = fmt_err("database schema version %d is newer than this "
+			       "program's (%u)", version, db_migrations_count);
+		return -1;
+	}
+	for (unsigned v = (unsigned)version; v < db_migrations_count; v++) {
+		char pragma[64];
+
+		if (exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
+			return -1;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %u",
+			 v + 1);
+		if (sqlite3_exec(db->sql, db_migrations[v], NULL, NULL,
+				 NULL) != SQLITE_OK ||
+		    sqlite3_exec(db->sql, pragma, NULL, NULL, NULL) !=
+			    SQLITE_OK) {
+			*err = fmt_err("migration %04u: %s", v + 1,
+				       sqlite3_errmsg(db->sql));
+			sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (exec_retry(db, "COMMIT", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int open_handle(const char *path, unsigned busy_timeout_ms, int create,
+		       struct db **out, char **err)
+{
+	struct db *db = calloc(1, sizeof(*db));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	if (db == NULL) {
+		*err = fmt_err("out of memory");
+		return -1;
+	}
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK) {
+		*err = fmt_err("%s: %s", path, db->sql != NULL ?
+			       sqlite3_errmsg(db->sql) : "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->sql, 1);
+	sqlite3_busy_timeout(db->sql, (int)busy_timeout_ms);
+	if (exec_retry(db, "PRAGMA journal_mode = WAL", err) < 0 ||
+	    exec_retry(db, "PRAGMA synchronous = NORMAL", err) < 0 ||
+	    exec_retry(db, "PRAGMA foreign_keys = ON", err) < 0) {
+		char *inner = *err;
+
+		*err = fmt_err("%s: %s", path, inner);
+		free(inner);
+		goto fail;
+	}
+	*out = db;
+	return 0;
+fail:
+	db_close(db);
+	return -1;
+}
+
+int db_open(const char *path, unsigned busy_timeout_ms, struct db **out,
+	    char **err)
+{
+	struct db *db = NULL;
+
+	if (open_handle(path, busy_timeout_ms, 1, &db, err) < 0)
+		return -1;
+	if (migrate(db, err) < 0) {
+		char *inner = *err;
+
+		*err = fmt_err("%s: %s", path, inner);
+		free(inner);
+		db_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+int db_open_existing(const char *path, unsigned busy_timeout_ms,
+		     struct db **out, char **err)
+{
+	struct db *db = NULL;
+	int version;
+
+	if (open_handle(path, busy_timeout_ms, 0, &db, err) < 0)
+		return -1;
+	version = db_schema_version(db);
+	if (version != (int)db_migrations_count) {
+		*err = fmt_err("%s: schema version %d, this program needs %u "
+			       "(start spaprovd once to migrate)", path,
+			       version, db_migrations_count);
+		db_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+void db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(db->stmt[i]);
+	sqlite3_close_v2(db->sql);
+	free(db);
+}
+
+int db_schema_version(struct db *db)
+{
+	sqlite3_stmt *s = NULL;
+	int version = -1;
+
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return version;
+}
+
+/* --- inventory ----------------------------------------------------------- */
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	return v == NULL ? NULL : strdup((const char *)v);
+}
+
+void db_device_free(struct db_device *dev)
+{
+	if (dev == NULL)
+		return;
+	free(dev->profile);
+	free(dev->description);
+	free(dev->model);
+	free(dev->serial);
+	free(dev->firmware);
+	free(dev->cert_issuer);
+	free(dev->cert_subject);
+	free(dev->created);
+	free(dev->updated);
+	free(dev->last_seen);
+	for (size_t i = 0; i < dev->n_vars; i++) {
+		free(dev->vars[i].name);
+		free(dev->vars[i].value);
+	}
+	free(dev->vars);
+	free(dev);
+}
+
+static int device_vars_load(struct db *db, struct db_device *dev, char **err)
+{
+	sqlite3_stmt *s = stmt(db, ST_DEVICE_VARS);
+	size_t cap = 0;
+	int rc;
+
+	if (s == NULL) {
+		set_err(db, err, "preparing device_vars query");
+		return -1;
+	}
+	bind_text(s, 1, dev->mac);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (dev->n_vars == cap) {
+			size_t ncap = cap == 0 ? 8 : cap * 2;
+			struct db_var *nv = realloc(dev->vars,
+						    ncap * sizeof(*nv));
+
+			if (nv == NULL)
+				break;
+			dev->vars = nv;
+			cap = ncap;
+		}
+		dev->vars[dev->n_vars].name = col_dup(s, 0);
+		dev->vars[dev->n_vars].value = col_dup(s, 1);
+		dev->n_vars++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		set_err(db, err, "reading device variables");
+		return -1;
+	}
+	return 0;
+}
+
+int db_device_get(struct db *db, const char *mac, struct db_device **out,
+		  char **err)
+{
+	sqlite3_stmt *s = stmt(db, ST_DEVICE_GET);
+	struct db_device *dev = NULL;
+	int rc;
+
+	if (s == NULL) {
+		set_err(db, err, "preparing device query");
+		return DB_ERROR;
+	}
+	bind_text(s, 1, mac);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return DB_NOTFOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		set_err(db, err, "reading device");
+		sqlite3_reset(s);
+		return DB_ERROR;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (dev == NULL) {
+		sqlite3_reset(s);
+		*err = fmt_err("out of memory");
+		return DB_ERROR;
+	}
+	snprintf(dev->mac, sizeof(dev->mac), "%s", mac);
+	snprintf(dev->status, sizeof(dev->status), "%s",
+		 (const char *)sqlite3_column_text(s, 0));
+	dev->profile = col_dup(s, 1);
+	dev->description = col_dup(s, 2);
+	dev->model = col_dup(s, 3);
+	dev->serial = col_dup(s, 4);
+	dev->firmware = col_dup(s, 5);
+	dev->cert_issuer = col_dup(s, 6);
+	dev->cert_subject = col_dup(s, 7);
+	dev->created = col_dup(s, 8);
+	dev->updated = col_dup(s, 9);
+	dev->last_seen = col_dup(s, 10);
+	sqlite3_reset(s);
+	if (device_vars_load(db, dev, err) < 0) {
+		db_device_free(dev);
+		return DB_ERROR;
+	}
+	*out = dev;
+	return DB_OK;
+}
+
+int db_device_add(struct db *db, const char *mac, const char *profile,
+		  const char *description, const struct db_var *vars,
+		  size_t n_vars, char **err)
+{
+	sqlite3_stmt *ins = stmt(db, ST_DEVICE_INSERT);
+	sqlite3_stmt *var = stmt(db, ST_VAR_INSERT);
+	char now[32];
+	int rc;
+
+	if (ins == NULL || var == NULL) {
+		set_err(db, err, "preparing device insert");
+		return DB_ERROR;
+	}
+	if (exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
+		return DB_ERROR;
+	db_timestamp(now);
+	bind_text(ins, 1, mac);
+	bind_text(ins, 2, profile);
+	bind_text(ins, 3, description != NULL ? description : "");
+	bind_text(ins, 4, now);
+	rc = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+		*err = fmt_err("device %s already exists", mac);
+		return DB_EXISTS;
+	}
+	if (rc != SQLITE_DONE) {
+		set_err(db, err, "adding device");
+		goto rollback;
+	}
+	for (size_t i = 0; i < n_vars; i++) {
+		bind_text(var, 1, mac);
+		bind_text(var, 2, vars[i].name);
+		bind_text(var, 3, vars[i].value);
+		if (step_done(db, var, err, "adding device variable") < 0)
+			goto rollback;
+	}
+	if (exec_retry(db, "COMMIT", err) < 0)
+		goto rollback;
+	return DB_OK;
+rollback:
+	sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+	return DB_ERROR;
+}
+
+/* --- profiles ------------------------------------------------------------ */
+
+int db_profile_get(struct db *db, const char *name, char **body, char **err)
+{
+	sqlite3_stmt *s = stmt(db, ST_PROFILE_GET);
+	int rc;
+
+	if (s == NULL) {
+		set_err(db, err, "preparing profile query");
+		return DB_ERROR;
+	}
+	bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*body = col_dup(s, 0);
+		sqlite3_reset(s);
+		if (*body == NULL) {
+			*err = fmt_err("out of memory");
+			return DB_ERROR;
+		}
+		return DB_OK;
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return DB_NOTFOUND;
+	set_err(db, err, "reading profile");
+	return DB_ERROR;
+}
+
+int db_profile_set(struct db *db, const char *name, const char *body,
+		   char **err)
+{
+	sqlite3_stmt *s = stmt(db, ST_PROFILE_SET);
+	char now[32];
+
+	if (s == NULL) {
+		set_err(db, err, "preparing profile update");
+		return DB_ERROR;
+	}
+	db_timestamp(now);
+	bind_text(s, 1, name);
+	bind_text(s, 2, body);
+	bind_text(s, 3, now);
+	return step_done(db, s, err, "storing profile") < 0 ? DB_ERROR : DB_OK;
+}
+
+/* --- the ledger ---------------------------------------------------------- */
+
+static int resync_insert(struct db *db, const struct db_resync *r, char **err)
+{
+	sqlite3_stmt *s = stmt(db, ST_RESYNC_INSERT);
+	const char *text[] = { r->ts, r->listener, r->ca, r->remote_addr,
+			       r->mac, r->cert_subject, r->cert_issuer,
+			       r->cert_serial, r->verify, r->tls_version,
+			       r->cipher, r->user_agent, r->model,
+			       r->firmware, r->method, r->path };
+
+	if (s == NULL) {
+		set_err(db, err, "preparing resync insert");
+		return -1;
+	}
+	for (int i = 0; i < (int)(sizeof(text) / sizeof(text[0])); i++)
+		bind_text(s, i + 1, text[i]);
+	sqlite3_bind_int(s, 17, r->status);
+	sqlite3_bind_int64(s, 18, r->bytes);
+	sqlite3_bind_double(s, 19, r->duration_ms);
+	bind_text(s, 20, r->outcome);
+	bind_text(s, 21, r->detail);
+	bind_text(s, 22, r->ua_mac);
+	sqlite3_bind_int(s, 23, r->ua_mismatch);
+	return step_done(db, s, err, "recording resync");
+}
+
+static int device_touch(struct db *db, const struct db_resync *r, char **err)
+{
+	enum stmt_id id = r->add_pending ? ST_DEVICE_PENDING : ST_DEVICE_SEEN;
+	sqlite3_stmt *s = stmt(db, id);
+
+	if (s == NULL) {
+		set_err(db, err, "preparing device update");
+		return -1;
+	}
+	bind_text(s, 1, r->mac);
+	bind_text(s, 2, r->ts);
+	bind_text(s, 3, r->model);
+	bind_text(s, 4, r->serial);
+	bind_text(s, 5, r->firmware);
+	bind_text(s, 6, r->cert_issuer);
+	bind_text(s, 7, r->cert_subject);
+	return step_done(db, s, err, "updating device");
+}
+
+static int hsfail_insert(struct db *db, const struct db_hsfail *f, char **err)
+{
+	sqlite3_stmt *s = stmt(db, ST_HSFAIL_INSERT);
+
+	if (s == NULL) {
+		set_err(db, err, "preparing handshake failure insert");
+		return -1;
+	}
+	bind_text(s, 1, f->ts);
+	bind_text(s, 2, f->listener);
+	bind_text(s, 3, f->ca);
+	bind_text(s, 4, f->remote_addr);
+	bind_text(s, 5, f->error);
+	bind_text(s, 6, f->client_hello);
+	return step_done(db, s, err, "recording handshake failure");
+}
+
+int db_ledger_write(struct db *db, struct db_resync *const *rows, size_t n,
+		    struct db_hsfail *const *fails, size_t n_fails, char **err)
+{
+	if (exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (resync_insert(db, rows[i], err) < 0)
+			goto rollback;
+		if ((rows[i]->seen || rows[i]->add_pending) &&
+		    device_touch(db, rows[i], err) < 0)
+			goto rollback;
+	}
+	for (size_t i = 0; i < n_fails; i++)
+		if (hsfail_insert(db, fails[i], err) < 0)
+			goto rollback;
+	if (exec_retry(db, "COMMIT", err) < 0)
+		goto rollback;
+	return 0;
+rollback:
+	sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* --- history -------------------------------------------------------------- */
+
+int db_history(struct db *db, const struct db_history_filter *f,
+	       int (*row)(void *ctx, int ncols, const char *const *names,
+			  const char *const *values),
+	       void *ctx, char **err)
+{
+	static const char sql[] =
+		"SELECT time, mac, description, listener, status, outcome,"
+		" model, firmware, tls_version, cipher, remote_addr, path,"
+		" detail FROM resync_history"
+		" WHERE (?1 IS NULL OR mac = ?1) ORDER BY id DESC LIMIT ?2";
+	const char *names[16], *values[16];
+	sqlite3_stmt *s = NULL;
+	int rc, ncols, result = -1;
+
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &s, NULL) != SQLITE_OK) {
+		set_err(db, err, "preparing history query");
+		return -1;
+	}
+	bind_text(s, 1, f->mac);
+	sqlite3_bind_int(s, 2, f->limit > 0 ? f->limit : 100);
+	ncols = sqlite3_column_count(s);
+	for (int i = 0; i < ncols; i++)
+		names[i] = sqlite3_column_name(s, i);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (int i = 0; i < ncols; i++)
+			values[i] = (const char *)sqlite3_column_text(s, i);
+		if (row(ctx, ncols, names, values) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_err(db, err, "reading history");
+		goto out;
+	}
+	result = 0;
+out:
+	sqlite3_finalize(s);
+	return result;
+}
