@@ -1,0 +1,236 @@
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/ledger.h"
+#include "util/log.h"
+
+enum item_state { ITEM_QUEUED, ITEM_DONE, ITEM_FAILED };
+
+struct item {
+	struct item *next;
+	struct db_resync *row;     /* borrowed from a waiting request */
+	struct db_hsfail *fail;    /* owned copy */
+	enum item_state state;
+};
+
+struct ledger {
+	struct db *db;
+	unsigned batch;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t work;       /* the writer waits for items */
+	pthread_cond_t done;       /* requests wait for their commit */
+	struct item *head, *tail;
+	size_t depth;
+	int stopping;
+};
+
+static void hsfail_free(struct db_hsfail *f)
+{
+	if (f == NULL)
+		return;
+	free((char *)f->listener);
+	free((char *)f->ca);
+	free((char *)f->remote_addr);
+	free((char *)f->error);
+	free((char *)f->client_hello);
+	free(f);
+}
+
+static struct db_hsfail *hsfail_copy(const struct db_hsfail *f)
+{
+	struct db_hsfail *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	memcpy(c->ts, f->ts, sizeof(c->ts));
+	c->listener = strdup(f->listener ? f->listener : "");
+	c->ca = strdup(f->ca ? f->ca : "");
+	c->remote_addr = strdup(f->remote_addr ? f->remote_addr : "");
+	c->error = strdup(f->error ? f->error : "");
+	c->client_hello = f->client_hello ? strdup(f->client_hello) : NULL;
+	if (!c->listener || !c->ca || !c->remote_addr || !c->error ||
+	    (f->client_hello && !c->client_hello)) {
+		hsfail_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void enqueue_locked(struct ledger *l, struct item *it)
+{
+	it->next = NULL;
+	it->state = ITEM_QUEUED;
+	if (l->tail != NULL)
+		l->tail->next = it;
+	else
+		l->head = it;
+	l->tail = it;
+	l->depth++;
+	pthread_cond_signal(&l->work);
+}
+
+/* Detach up to l->batch items from the queue; caller holds the lock. */
+static struct item *take_locked(struct ledger *l, size_t *count)
+{
+	struct item *first = l->head, *last = NULL, *it = first;
+	size_t n = 0;
+
+	while (it != NULL && n < l->batch) {
+		last = it;
+		it = it->next;
+		n++;
+	}
+	l->head = it;
+	if (it == NULL)
+		l->tail = NULL;
+	if (last != NULL)
+		last->next = NULL;
+	l->depth -= n;
+	*count = n;
+	return first;
+}
+
+static void write_batch(struct ledger *l, struct item *items, size_t n)
+{
+	struct db_resync **rows = calloc(n, sizeof(*rows));
+	struct db_hsfail **fails = calloc(n, sizeof(*fails));
+	size_t nr = 0, nf = 0;
+	enum item_state result = ITEM_FAILED;
+	char *err = NULL;
+
+	if (rows == NULL || fails == NULL) {
+		log_error("msg=\"ledger: out of memory\" rows=%zu", n);
+		goto out;
+	}
+	for (struct item *it = items; it != NULL; it = it->next) {
+		if (it->row != NULL)
+			rows[nr++] = it->row;
+		else
+			fails[nf++] = it->fail;
+	}
+	if (db_ledger_write(l->db, rows, nr, fails, nf, &err) < 0) {
+		log_error("msg=\"ledger: commit failed\" rows=%zu error=\"%s\"",
+			  n, err ? err : "?");
+		free(err);
+		goto out;
+	}
+	result = ITEM_DONE;
+out:
+	free(rows);
+	free(fails);
+	pthread_mutex_lock(&l->lock);
+	for (struct item *it = items, *next; it != NULL; it = next) {
+		next = it->next;
+		if (it->row != NULL) {
+			it->state = result;
+		} else {
+			hsfail_free(it->fail);
+			free(it);
+		}
+	}
+	pthread_cond_broadcast(&l->done);
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void *writer(void *arg)
+{
+	struct ledger *l = arg;
+
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		struct item *items;
+		size_t n;
+
+		while (l->head == NULL && !l->stopping)
+			pthread_cond_wait(&l->work, &l->lock);
+		if (l->head == NULL && l->stopping)
+			break;
+		items = take_locked(l, &n);
+		pthread_mutex_unlock(&l->lock);
+		write_batch(l, items, n);
+		pthread_mutex_lock(&l->lock);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+int ledger_start(const char *path, unsigned busy_timeout_ms, unsigned batch,
+		 struct ledger **out, char **err)
+{
+	struct ledger *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return -1;
+	if (db_open_existing(path, busy_timeout_ms, &l->db, err) < 0) {
+		free(l);
+		return -1;
+	}
+	l->batch = batch > 0 ? batch : 1;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->work, NULL);
+	pthread_cond_init(&l->done, NULL);
+	if (pthread_create(&l->thread, NULL, writer, l) != 0) {
+		db_close(l->db);
+		free(l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+int ledger_commit(struct ledger *l, struct db_resync *row)
+{
+	struct item it = { .row = row };
+
+	pthread_mutex_lock(&l->lock);
+	enqueue_locked(l, &it);
+	while (it.state == ITEM_QUEUED)
+		pthread_cond_wait(&l->done, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	return it.state == ITEM_DONE ? 0 : -1;
+}
+
+void ledger_record_hsfail(struct ledger *l, const struct db_hsfail *f)
+{
+	struct item *it = calloc(1, sizeof(*it));
+
+	if (it == NULL || (it->fail = hsfail_copy(f)) == NULL) {
+		free(it);
+		log_error("msg=\"ledger: out of memory, handshake failure not "
+			  "recorded\" remote=%s", f->remote_addr);
+		return;
+	}
+	pthread_mutex_lock(&l->lock);
+	enqueue_locked(l, it);
+	pthread_mutex_unlock(&l->lock);
+}
+
+size_t ledger_depth(struct ledger *l)
+{
+	size_t d;
+
+	pthread_mutex_lock(&l->lock);
+	d = l->depth;
+	pthread_mutex_unlock(&l->lock);
+	return d;
+}
+
+void ledger_stop(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->stopping = 1;
+	pthread_cond_signal(&l->work);
+	pthread_mutex_unlock(&l->lock);
+	pthread_join(l->thread, NULL);
+	db_close(l->db);
+	pthread_cond_destroy(&l->work);
+	pthread_cond_destroy(&l->done);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
