@@ -1,1 +1,9 @@
-# tests module
+# tests: phone emulators for the integration tests and benchmarks.
+# phone-emu: GnuTLS phone client (firmware TLS profiles, mutual TLS).
+# sslv2-client.py: raw TLS 1.0 client opening with an SSLv2-format hello
+# (run with /usr/bin/python3 and python3-cryptography).
+check_PROGRAMS += tests/phone-emu
+tests_phone_emu_SOURCES = tests/phone-emu.c
+tests_phone_emu_LDADD = $(GNUTLS_LIBS)
+
+EXTRA_DIST += tests/sslv2-client.py
