@@ -140,11 +140,6 @@ struct render_ctx {
 	char mac_upper[MAC_LEN + 1];
 };
 
-static const char *nonempty(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? s : NULL;
-}
-
 /* Built-ins first, then the device's own variables. */
 static const char *render_lookup(void *p, const char *name)
 {
@@ -155,12 +150,13 @@ static const char *render_lookup(void *p, const char *name)
 		return v->id.mac;
 	if (strcmp(name, "mac_upper") == 0)
 		return rc->mac_upper;
+	/* built-ins are always defined: empty when the phone did not say */
 	if (strcmp(name, "serial") == 0)
-		return nonempty(v->id.serial);
+		return v->id.serial;
 	if (strcmp(name, "model") == 0)
-		return nonempty(v->id.product);
+		return v->id.product;
 	if (strcmp(name, "firmware") == 0)
-		return v->have_ua ? v->ua.firmware : NULL;
+		return v->have_ua ? v->ua.firmware : "";
 	if (strcmp(name, "ca") == 0)
 		return rc->l->ca;
 	if (strcmp(name, "listener") == 0)
@@ -353,6 +349,53 @@ static enum MHD_Result finish(struct listener *l,
 	return ret;
 }
 
+struct query_buf {
+	char *s;
+	size_t len, cap;
+	int n;
+};
+
+static void qb_add(struct query_buf *q, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (q->s == NULL || q->len + n + 1 > q->cap)
+		return; /* longer than REQUEST_MAX_PATH: keep what fits */
+	memcpy(q->s + q->len, text, n + 1);
+	q->len += n;
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
+			       const char *key, const char *value)
+{
+	struct query_buf *q = cls;
+
+	qb_add(q, q->n++ == 0 ? "?" : "&");
+	qb_add(q, key);
+	if (value != NULL) {
+		qb_add(q, "=");
+		qb_add(q, value);
+	}
+	return MHD_YES;
+}
+
+/* The path with its query string (libmicrohttpd hands them apart), as
+ * the phone sent it but %-decoded: "/config?Linksys0022BD010203".  Both
+ * the spoof check and the ledger need the whole of it. */
+static char *full_path(struct MHD_Connection *connection, const char *url)
+{
+	struct query_buf q = { .cap = REQUEST_MAX_PATH + 1 };
+
+	q.s = malloc(q.cap);
+	if (q.s == NULL)
+		return NULL;
+	q.s[0] = '\0';
+	qb_add(&q, url);
+	MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, add_arg,
+				  &q);
+	return q.s;
+}
+
 /* Accumulate a POST body up to REQUEST_MAX_BODY. */
 static void take_upload(struct req *r, const char *data, size_t size)
 {
@@ -398,7 +441,16 @@ enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	return finish(l, connection, c, r, url, method);
+	{
+		char *path = full_path(connection, url);
+		enum MHD_Result ret;
+
+		if (path == NULL)
+			return MHD_NO;
+		ret = finish(l, connection, c, r, path, method);
+		free(path);
+		return ret;
+	}
 }
 
 void request_completed(void *cls, struct MHD_Connection *connection,

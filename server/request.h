@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 
 #define REQUEST_MAX_BODY (64u * 1024)   /* POST body (--post, reports) */
+#define REQUEST_MAX_PATH 4096           /* path + query kept and checked */
 
 enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 			       const char *url, const char *method,

@@ -7,3 +7,11 @@ tests_phone_emu_SOURCES = tests/phone-emu.c
 tests_phone_emu_LDADD = $(GNUTLS_LIBS)
 
 EXTRA_DIST += tests/sslv2-client.py
+
+# Integration tests: the real daemon on loopback ports (TAP, bash).
+SH_LOG_COMPILER = bash
+INTEGRATION_TESTS = \
+	tests/integration/resync.sh \
+	tests/integration/config-errors.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
