@@ -1,5 +1,5 @@
 # tmpl module: "{{ name }}" profile templates
-libspaprov_a_SOURCES += tmpl/tmpl.c tmpl/tmpl.h
+libspaprov_a_SOURCES += tmpl/tmpl.c tmpl/tmpl.h tmpl/builtins.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_tmpl
