@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "db/db.h"
+#include "db/internal.h"
 #include "db/migrations.h"
 
 /* Statements prepared once per handle, indexed by enum stmt_id. */
@@ -68,14 +69,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" error, client_hello) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
-struct db {
-	sqlite3 *sql;
-	sqlite3_stmt *stmt[ST__COUNT];
-};
-
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt_err(const char *fmt, ...)
+char *db_fmt_err(const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -87,10 +81,10 @@ static char *fmt_err(const char *fmt, ...)
 	return s;
 }
 
-static void set_err(struct db *db, char **err, const char *what)
+void db_set_err(struct db *db, char **err, const char *what)
 {
 	if (err != NULL)
-		*err = fmt_err("%s: %s", what, sqlite3_errmsg(db->sql));
+		*err = db_fmt_err("%s: %s", what, sqlite3_errmsg(db->sql));
 }
 
 void db_timestamp(char out[32])
@@ -106,7 +100,7 @@ void db_timestamp(char out[32])
 }
 
 /* Run SQL without results; while busy, wait and retry. */
-static int exec_retry(struct db *db, const char *sql, char **err)
+int db_exec_retry(struct db *db, const char *sql, char **err)
 {
 	int rc;
 
@@ -117,27 +111,38 @@ static int exec_retry(struct db *db, const char *sql, char **err)
 		usleep(10000);
 	}
 	if (rc != SQLITE_OK) {
-		set_err(db, err, sql);
+		db_set_err(db, err, sql);
 		return -1;
 	}
 	return 0;
 }
 
-static sqlite3_stmt *stmt(struct db *db, enum stmt_id id)
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 {
-	sqlite3_stmt *s = db->stmt[id];
+	size_t i;
 
-	if (s == NULL) {
-		if (sqlite3_prepare_v3(db->sql, stmt_sql[id], -1,
-				       SQLITE_PREPARE_PERSISTENT, &s,
-				       NULL) != SQLITE_OK)
-			return NULL;
-		db->stmt[id] = s;
+	for (i = 0; i < db->n_stmts; i++)
+		if (db->stmts[i].sql == sql)
+			return db->stmts[i].stmt;
+	if (i == DB_MAX_STMTS)
+		return NULL;
+	if (sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &db->stmts[i].stmt, NULL) != SQLITE_OK) {
+		sqlite3_finalize(db->stmts[i].stmt);
+		db->stmts[i].stmt = NULL;
+		return NULL;
 	}
-	return s;
+	db->stmts[i].sql = sql;
+	db->n_stmts++;
+	return db->stmts[i].stmt;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+static sqlite3_stmt *stmt(struct db *db, enum stmt_id id)
+{
+	return db_stmt(db, stmt_sql[id]);
+}
+
+void db_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL)
 		sqlite3_bind_null(s, i);
@@ -146,8 +151,8 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 /* Step a statement that returns no rows; retry while busy. */
-static int step_done(struct db *db, sqlite3_stmt *s, char **err,
-		     const char *what)
+int db_step_done(struct db *db, sqlite3_stmt *s, char **err,
+		 const char *what)
 {
 	int rc;
 
@@ -157,7 +162,7 @@ static int step_done(struct db *db, sqlite3_stmt *s, char **err,
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		set_err(db, err, what);
+		db_set_err(db, err, what);
 		return -1;
 	}
 	return 0;
@@ -168,18 +173,18 @@ static int migrate(struct db *db, char **err)
 	int version = db_schema_version(db);
 
 	if (version < 0) {
-		set_err(db, err, "reading user_version");
+		db_set_err(db, err, "reading user_version");
 		return -1;
 	}
 	if ((unsigned)version > db_migrations_count) {
-		*err = fmt_err("database schema version %d is newer than this "
+		*err = db_fmt_err("database schema version %d is newer than this "
 			       "program's (%u)", version, db_migrations_count);
 		return -1;
 	}
 	for (unsigned v = (unsigned)version; v < db_migrations_count; v++) {
 		char pragma[64];
 
-		if (exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
+		if (db_exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
 			return -1;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %u",
 			 v + 1);
@@ -187,12 +192,12 @@ static int migrate(struct db *db, char **err)
 				 NULL) != SQLITE_OK ||
 		    sqlite3_exec(db->sql, pragma, NULL, NULL, NULL) !=
 			    SQLITE_OK) {
-			*err = fmt_err("migration %04u: %s", v + 1,
+			*err = db_fmt_err("migration %04u: %s", v + 1,
 				       sqlite3_errmsg(db->sql));
 			sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
-		if (exec_retry(db, "COMMIT", err) < 0)
+		if (db_exec_retry(db, "COMMIT", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -205,24 +210,24 @@ static int open_handle(const char *path, unsigned busy_timeout_ms, int create,
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	if (db == NULL) {
-		*err = fmt_err("out of memory");
+		*err = db_fmt_err("out of memory");
 		return -1;
 	}
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK) {
-		*err = fmt_err("%s: %s", path, db->sql != NULL ?
+		*err = db_fmt_err("%s: %s", path, db->sql != NULL ?
 			       sqlite3_errmsg(db->sql) : "cannot open");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->sql, 1);
 	sqlite3_busy_timeout(db->sql, (int)busy_timeout_ms);
-	if (exec_retry(db, "PRAGMA journal_mode = WAL", err) < 0 ||
-	    exec_retry(db, "PRAGMA synchronous = NORMAL", err) < 0 ||
-	    exec_retry(db, "PRAGMA foreign_keys = ON", err) < 0) {
+	if (db_exec_retry(db, "PRAGMA journal_mode = WAL", err) < 0 ||
+	    db_exec_retry(db, "PRAGMA synchronous = NORMAL", err) < 0 ||
+	    db_exec_retry(db, "PRAGMA foreign_keys = ON", err) < 0) {
 		char *inner = *err;
 
-		*err = fmt_err("%s: %s", path, inner);
+		*err = db_fmt_err("%s: %s", path, inner);
 		free(inner);
 		goto fail;
 	}
@@ -243,7 +248,7 @@ int db_open(const char *path, unsigned busy_timeout_ms, struct db **out,
 	if (migrate(db, err) < 0) {
 		char *inner = *err;
 
-		*err = fmt_err("%s: %s", path, inner);
+		*err = db_fmt_err("%s: %s", path, inner);
 		free(inner);
 		db_close(db);
 		return -1;
@@ -262,7 +267,7 @@ int db_open_existing(const char *path, unsigned busy_timeout_ms,
 		return -1;
 	version = db_schema_version(db);
 	if (version != (int)db_migrations_count) {
-		*err = fmt_err("%s: schema version %d, this program needs %u "
+		*err = db_fmt_err("%s: schema version %d, this program needs %u "
 			       "(start spaprovd once to migrate)", path,
 			       version, db_migrations_count);
 		db_close(db);
@@ -276,8 +281,8 @@ void db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
-	for (int i = 0; i < ST__COUNT; i++)
-		sqlite3_finalize(db->stmt[i]);
+	for (size_t i = 0; i < db->n_stmts; i++)
+		sqlite3_finalize(db->stmts[i].stmt);
 	sqlite3_close_v2(db->sql);
 	free(db);
 }
@@ -298,7 +303,7 @@ int db_schema_version(struct db *db)
 
 /* --- inventory ----------------------------------------------------------- */
 
-static char *col_dup(sqlite3_stmt *s, int i)
+char *db_col_dup(sqlite3_stmt *s, int i)
 {
 	const unsigned char *v = sqlite3_column_text(s, i);
 
@@ -334,10 +339,10 @@ static int device_vars_load(struct db *db, struct db_device *dev, char **err)
 	int rc;
 
 	if (s == NULL) {
-		set_err(db, err, "preparing device_vars query");
+		db_set_err(db, err, "preparing device_vars query");
 		return -1;
 	}
-	bind_text(s, 1, dev->mac);
+	db_bind_text(s, 1, dev->mac);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (dev->n_vars == cap) {
 			size_t ncap = cap == 0 ? 8 : cap * 2;
@@ -349,13 +354,13 @@ static int device_vars_load(struct db *db, struct db_device *dev, char **err)
 			dev->vars = nv;
 			cap = ncap;
 		}
-		dev->vars[dev->n_vars].name = col_dup(s, 0);
-		dev->vars[dev->n_vars].value = col_dup(s, 1);
+		dev->vars[dev->n_vars].name = db_col_dup(s, 0);
+		dev->vars[dev->n_vars].value = db_col_dup(s, 1);
 		dev->n_vars++;
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		set_err(db, err, "reading device variables");
+		db_set_err(db, err, "reading device variables");
 		return -1;
 	}
 	return 0;
@@ -369,39 +374,39 @@ int db_device_get(struct db *db, const char *mac, struct db_device **out,
 	int rc;
 
 	if (s == NULL) {
-		set_err(db, err, "preparing device query");
+		db_set_err(db, err, "preparing device query");
 		return DB_ERROR;
 	}
-	bind_text(s, 1, mac);
+	db_bind_text(s, 1, mac);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(s);
 		return DB_NOTFOUND;
 	}
 	if (rc != SQLITE_ROW) {
-		set_err(db, err, "reading device");
+		db_set_err(db, err, "reading device");
 		sqlite3_reset(s);
 		return DB_ERROR;
 	}
 	dev = calloc(1, sizeof(*dev));
 	if (dev == NULL) {
 		sqlite3_reset(s);
-		*err = fmt_err("out of memory");
+		*err = db_fmt_err("out of memory");
 		return DB_ERROR;
 	}
 	snprintf(dev->mac, sizeof(dev->mac), "%s", mac);
 	snprintf(dev->status, sizeof(dev->status), "%s",
 		 (const char *)sqlite3_column_text(s, 0));
-	dev->profile = col_dup(s, 1);
-	dev->description = col_dup(s, 2);
-	dev->model = col_dup(s, 3);
-	dev->serial = col_dup(s, 4);
-	dev->firmware = col_dup(s, 5);
-	dev->cert_issuer = col_dup(s, 6);
-	dev->cert_subject = col_dup(s, 7);
-	dev->created = col_dup(s, 8);
-	dev->updated = col_dup(s, 9);
-	dev->last_seen = col_dup(s, 10);
+	dev->profile = db_col_dup(s, 1);
+	dev->description = db_col_dup(s, 2);
+	dev->model = db_col_dup(s, 3);
+	dev->serial = db_col_dup(s, 4);
+	dev->firmware = db_col_dup(s, 5);
+	dev->cert_issuer = db_col_dup(s, 6);
+	dev->cert_subject = db_col_dup(s, 7);
+	dev->created = db_col_dup(s, 8);
+	dev->updated = db_col_dup(s, 9);
+	dev->last_seen = db_col_dup(s, 10);
 	sqlite3_reset(s);
 	if (device_vars_load(db, dev, err) < 0) {
 		db_device_free(dev);
@@ -421,35 +426,35 @@ int db_device_add(struct db *db, const char *mac, const char *profile,
 	int rc;
 
 	if (ins == NULL || var == NULL) {
-		set_err(db, err, "preparing device insert");
+		db_set_err(db, err, "preparing device insert");
 		return DB_ERROR;
 	}
-	if (exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
+	if (db_exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
 		return DB_ERROR;
 	db_timestamp(now);
-	bind_text(ins, 1, mac);
-	bind_text(ins, 2, profile);
-	bind_text(ins, 3, description != NULL ? description : "");
-	bind_text(ins, 4, now);
+	db_bind_text(ins, 1, mac);
+	db_bind_text(ins, 2, profile);
+	db_bind_text(ins, 3, description != NULL ? description : "");
+	db_bind_text(ins, 4, now);
 	rc = sqlite3_step(ins);
 	sqlite3_reset(ins);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
-		*err = fmt_err("device %s already exists", mac);
+		*err = db_fmt_err("device %s already exists", mac);
 		return DB_EXISTS;
 	}
 	if (rc != SQLITE_DONE) {
-		set_err(db, err, "adding device");
+		db_set_err(db, err, "adding device");
 		goto rollback;
 	}
 	for (size_t i = 0; i < n_vars; i++) {
-		bind_text(var, 1, mac);
-		bind_text(var, 2, vars[i].name);
-		bind_text(var, 3, vars[i].value);
-		if (step_done(db, var, err, "adding device variable") < 0)
+		db_bind_text(var, 1, mac);
+		db_bind_text(var, 2, vars[i].name);
+		db_bind_text(var, 3, vars[i].value);
+		if (db_step_done(db, var, err, "adding device variable") < 0)
 			goto rollback;
 	}
-	if (exec_retry(db, "COMMIT", err) < 0)
+	if (db_exec_retry(db, "COMMIT", err) < 0)
 		goto rollback;
 	return DB_OK;
 rollback:
@@ -465,16 +470,16 @@ int db_profile_get(struct db *db, const char *name, char **body, char **err)
 	int rc;
 
 	if (s == NULL) {
-		set_err(db, err, "preparing profile query");
+		db_set_err(db, err, "preparing profile query");
 		return DB_ERROR;
 	}
-	bind_text(s, 1, name);
+	db_bind_text(s, 1, name);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		*body = col_dup(s, 0);
+		*body = db_col_dup(s, 0);
 		sqlite3_reset(s);
 		if (*body == NULL) {
-			*err = fmt_err("out of memory");
+			*err = db_fmt_err("out of memory");
 			return DB_ERROR;
 		}
 		return DB_OK;
@@ -482,7 +487,7 @@ int db_profile_get(struct db *db, const char *name, char **body, char **err)
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE)
 		return DB_NOTFOUND;
-	set_err(db, err, "reading profile");
+	db_set_err(db, err, "reading profile");
 	return DB_ERROR;
 }
 
@@ -493,14 +498,14 @@ int db_profile_set(struct db *db, const char *name, const char *body,
 	char now[32];
 
 	if (s == NULL) {
-		set_err(db, err, "preparing profile update");
+		db_set_err(db, err, "preparing profile update");
 		return DB_ERROR;
 	}
 	db_timestamp(now);
-	bind_text(s, 1, name);
-	bind_text(s, 2, body);
-	bind_text(s, 3, now);
-	return step_done(db, s, err, "storing profile") < 0 ? DB_ERROR : DB_OK;
+	db_bind_text(s, 1, name);
+	db_bind_text(s, 2, body);
+	db_bind_text(s, 3, now);
+	return db_step_done(db, s, err, "storing profile") < 0 ? DB_ERROR : DB_OK;
 }
 
 /* --- the ledger ---------------------------------------------------------- */
@@ -515,19 +520,19 @@ static int resync_insert(struct db *db, const struct db_resync *r, char **err)
 			       r->firmware, r->method, r->path };
 
 	if (s == NULL) {
-		set_err(db, err, "preparing resync insert");
+		db_set_err(db, err, "preparing resync insert");
 		return -1;
 	}
 	for (int i = 0; i < (int)(sizeof(text) / sizeof(text[0])); i++)
-		bind_text(s, i + 1, text[i]);
+		db_bind_text(s, i + 1, text[i]);
 	sqlite3_bind_int(s, 17, r->status);
 	sqlite3_bind_int64(s, 18, r->bytes);
 	sqlite3_bind_double(s, 19, r->duration_ms);
-	bind_text(s, 20, r->outcome);
-	bind_text(s, 21, r->detail);
-	bind_text(s, 22, r->ua_mac);
+	db_bind_text(s, 20, r->outcome);
+	db_bind_text(s, 21, r->detail);
+	db_bind_text(s, 22, r->ua_mac);
 	sqlite3_bind_int(s, 23, r->ua_mismatch);
-	return step_done(db, s, err, "recording resync");
+	return db_step_done(db, s, err, "recording resync");
 }
 
 static int device_touch(struct db *db, const struct db_resync *r, char **err)
@@ -536,17 +541,17 @@ static int device_touch(struct db *db, const struct db_resync *r, char **err)
 	sqlite3_stmt *s = stmt(db, id);
 
 	if (s == NULL) {
-		set_err(db, err, "preparing device update");
+		db_set_err(db, err, "preparing device update");
 		return -1;
 	}
-	bind_text(s, 1, r->mac);
-	bind_text(s, 2, r->ts);
-	bind_text(s, 3, r->model);
-	bind_text(s, 4, r->serial);
-	bind_text(s, 5, r->firmware);
-	bind_text(s, 6, r->cert_issuer);
-	bind_text(s, 7, r->cert_subject);
-	return step_done(db, s, err, "updating device");
+	db_bind_text(s, 1, r->mac);
+	db_bind_text(s, 2, r->ts);
+	db_bind_text(s, 3, r->model);
+	db_bind_text(s, 4, r->serial);
+	db_bind_text(s, 5, r->firmware);
+	db_bind_text(s, 6, r->cert_issuer);
+	db_bind_text(s, 7, r->cert_subject);
+	return db_step_done(db, s, err, "updating device");
 }
 
 static int hsfail_insert(struct db *db, const struct db_hsfail *f, char **err)
@@ -554,22 +559,22 @@ static int hsfail_insert(struct db *db, const struct db_hsfail *f, char **err)
 	sqlite3_stmt *s = stmt(db, ST_HSFAIL_INSERT);
 
 	if (s == NULL) {
-		set_err(db, err, "preparing handshake failure insert");
+		db_set_err(db, err, "preparing handshake failure insert");
 		return -1;
 	}
-	bind_text(s, 1, f->ts);
-	bind_text(s, 2, f->listener);
-	bind_text(s, 3, f->ca);
-	bind_text(s, 4, f->remote_addr);
-	bind_text(s, 5, f->error);
-	bind_text(s, 6, f->client_hello);
-	return step_done(db, s, err, "recording handshake failure");
+	db_bind_text(s, 1, f->ts);
+	db_bind_text(s, 2, f->listener);
+	db_bind_text(s, 3, f->ca);
+	db_bind_text(s, 4, f->remote_addr);
+	db_bind_text(s, 5, f->error);
+	db_bind_text(s, 6, f->client_hello);
+	return db_step_done(db, s, err, "recording handshake failure");
 }
 
 int db_ledger_write(struct db *db, struct db_resync *const *rows, size_t n,
 		    struct db_hsfail *const *fails, size_t n_fails, char **err)
 {
-	if (exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
+	if (db_exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (resync_insert(db, rows[i], err) < 0)
@@ -581,7 +586,7 @@ int db_ledger_write(struct db *db, struct db_resync *const *rows, size_t n,
 	for (size_t i = 0; i < n_fails; i++)
 		if (hsfail_insert(db, fails[i], err) < 0)
 			goto rollback;
-	if (exec_retry(db, "COMMIT", err) < 0)
+	if (db_exec_retry(db, "COMMIT", err) < 0)
 		goto rollback;
 	return 0;
 rollback:
@@ -606,10 +611,10 @@ int db_history(struct db *db, const struct db_history_filter *f,
 	int rc, ncols, result = -1;
 
 	if (sqlite3_prepare_v2(db->sql, sql, -1, &s, NULL) != SQLITE_OK) {
-		set_err(db, err, "preparing history query");
+		db_set_err(db, err, "preparing history query");
 		return -1;
 	}
-	bind_text(s, 1, f->mac);
+	db_bind_text(s, 1, f->mac);
 	sqlite3_bind_int(s, 2, f->limit > 0 ? f->limit : 100);
 	ncols = sqlite3_column_count(s);
 	for (int i = 0; i < ncols; i++)
@@ -621,7 +626,7 @@ int db_history(struct db *db, const struct db_history_filter *f,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		set_err(db, err, "reading history");
+		db_set_err(db, err, "reading history");
 		goto out;
 	}
 	result = 0;

@@ -1,2 +1,2 @@
 # db: SQLite access, one function per query.
-libspaprov_a_SOURCES += db/db.c db/db.h db/migrations.h
+libspaprov_a_SOURCES += db/db.c db/db.h db/internal.h db/migrations.h
