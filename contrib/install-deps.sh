@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake pkg-config \
-	libgnutls28-dev libmicrohttpd-dev libsqlite3-dev \
+	libgnutls28-dev libmicrohttpd-dev libsqlite3-dev libjansson-dev libcsv-dev \
 	check sqlite3 gnutls-bin openssl curl ca-certificates \
 	python3 python3-cryptography >/dev/null
 echo "install-deps.sh: build and test dependencies installed"
