@@ -26,6 +26,9 @@ static const struct {
 	{ "history", cmd_history, "history [MAC] [--limit N]" },
 	{ "lab-pki", cmd_lab_pki, "lab-pki DIR [--fqdn NAME] "
 	  "[--cisco-root FILE]" },
+	{ "check", cmd_check, "check [--json]" },
+	{ "csr", cmd_csr, "csr --cn FQDN [--bits 1024|2048] [--out DIR] "
+	  "[--org O] [--country CC]" },
 };
 
 static void usage(FILE *f)

@@ -145,6 +145,22 @@ out:
 	return result;
 }
 
+/* Bits of a big-endian integer (the export's third value is the private
+ * exponent size, not the prime's). */
+static unsigned prime_bits(const gnutls_datum_t *p)
+{
+	unsigned i = 0, bits;
+
+	while (i < p->size && p->data[i] == 0)
+		i++;
+	if (i == p->size)
+		return 0;
+	bits = (p->size - i) * 8;
+	for (unsigned char top = p->data[i]; !(top & 0x80); top <<= 1)
+		bits--;
+	return bits;
+}
+
 static int dh_file(const char *path, char **pem, unsigned *bits, char **err)
 {
 	gnutls_dh_params_t dh = NULL;
@@ -159,7 +175,9 @@ static int dh_file(const char *path, char **pem, unsigned *bits, char **err)
 	gnutls_dh_params_init(&dh);
 	rc = gnutls_dh_params_import_pkcs3(dh, &d, GNUTLS_X509_FMT_PEM);
 	if (rc >= 0)
-		rc = gnutls_dh_params_export_raw(dh, &p, &g, &pbits);
+		rc = gnutls_dh_params_export_raw(dh, &p, &g, NULL);
+	if (rc >= 0)
+		pbits = prime_bits(&p);
 	gnutls_free(p.data);
 	gnutls_free(g.data);
 	gnutls_dh_params_deinit(dh);

@@ -12,6 +12,7 @@ EXTRA_DIST += tests/sslv2-client.py
 SH_LOG_COMPILER = bash
 INTEGRATION_TESTS = \
 	tests/integration/resync.sh \
-	tests/integration/config-errors.sh
+	tests/integration/config-errors.sh \
+	tests/integration/ctl-check.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
