@@ -33,6 +33,7 @@ void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_device(struct ctl *ctl, int argc, char **argv);
 int cmd_profile(struct ctl *ctl, int argc, char **argv);
 int cmd_history(struct ctl *ctl, int argc, char **argv);
+int cmd_stats(struct ctl *ctl, int argc, char **argv);
 int cmd_lab_pki(struct ctl *ctl, int argc, char **argv);
 int cmd_check(struct ctl *ctl, int argc, char **argv);
 int cmd_csr(struct ctl *ctl, int argc, char **argv);

@@ -22,8 +22,12 @@ static const struct {
 } commands[] = {
 	{ "device", cmd_device, "device add MAC [--profile NAME] "
 	  "[--description TEXT] [--var K=V]..." },
-	{ "profile", cmd_profile, "profile set NAME FILE" },
-	{ "history", cmd_history, "history [MAC] [--limit N]" },
+	{ "profile", cmd_profile, "profile set|get|list|rm|render ... "
+	  "(profile --help)" },
+	{ "history", cmd_history, "history [MAC] [--since T] [--until T] "
+	  "[--status N] [--outcome NAME]\n    [--listener NAME] [--limit N] "
+	  "[--json]" },
+	{ "stats", cmd_stats, "stats [--since T] [--json]" },
 	{ "lab-pki", cmd_lab_pki, "lab-pki DIR [--fqdn NAME] "
 	  "[--cisco-root FILE]" },
 	{ "check", cmd_check, "check [--json]" },

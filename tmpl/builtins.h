@@ -1,21 +1,33 @@
-/* The template variables spaprovd provides itself; devices cannot
- * override them. */
+/* The template variables spaprov provides itself, and the one lookup that
+ * both spaprovd (serving a phone) and `spaprovctl profile render` use, so
+ * that the preview is what the phone gets.  Devices cannot override the
+ * built-ins: they are looked up first. */
 #ifndef SPAPROV_TMPL_BUILTINS_H
 #define SPAPROV_TMPL_BUILTINS_H
 
-#include <string.h>
+#include <stddef.h>
 
-static const char *const tmpl_builtin_names[] = {
-	"mac", "mac_upper", "serial", "model", "firmware", "ca", "listener",
+#define TMPL_BUILTIN_MAX_MAC 16  /* longest mac the lookup upper-cases */
+
+struct db_var;
+
+/* One device's values.  serial, model and firmware may be NULL: they are
+ * always defined and render as "" when the phone did not say.  mac, ca
+ * and listener NULL mean "not known": the lookup fails for them, so the
+ * render fails naming the variable. */
+struct tmpl_builtins {
+	const char *mac, *serial, *model, *firmware, *ca, *listener;
+	const struct db_var *vars;   /* the device's variables, or NULL */
+	size_t n_vars;
+	char mac_upper[TMPL_BUILTIN_MAX_MAC + 1]; /* filled by the lookup */
 };
 
-static inline int tmpl_is_builtin(const char *name)
-{
-	for (size_t i = 0; i < sizeof(tmpl_builtin_names) /
-				       sizeof(tmpl_builtin_names[0]); i++)
-		if (strcmp(name, tmpl_builtin_names[i]) == 0)
-			return 1;
-	return 0;
-}
+/* 1 if name is one of mac, mac_upper, serial, model, firmware, ca,
+ * listener. */
+int tmpl_is_builtin(const char *name);
+
+/* A tmpl_lookup_fn: ctx is a struct tmpl_builtins.  Built-ins first,
+ * then the variables (first match); NULL if unknown. */
+const char *tmpl_builtins_lookup(void *ctx, const char *name);
 
 #endif

@@ -1,5 +1,6 @@
 # tmpl module: "{{ name }}" profile templates
 libspaprov_a_SOURCES += tmpl/tmpl.c tmpl/tmpl.h tmpl/builtins.h
+libspaprov_a_SOURCES += tmpl/builtins.c
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_tmpl
