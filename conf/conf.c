@@ -9,6 +9,7 @@
  * Syntax, one item per line:
  *   [server]            the daemon-wide section, at most once
  *   [listener NAME]     one per listening socket, NAME [A-Za-z0-9_-]{1,32}
+ *   [admin]             the web admin listener, optional, at most once
  *   key = value         inside a section; key and value are trimmed
  *   ; text  or  # text  a comment line (leading blanks allowed)
  *   value ; text        an inline comment needs a blank before ';' or '#'
@@ -37,7 +38,7 @@
 #define CONF_MAX_FILE (1u << 20)  /* bytes in the whole file */
 #define CONF_MAX_NAME 32          /* bytes in a listener name */
 
-enum conf_sect { SECT_NONE = 0, SECT_SERVER, SECT_LISTENER };
+enum conf_sect { SECT_NONE = 0, SECT_SERVER, SECT_LISTENER, SECT_ADMIN };
 
 enum conf_type {
 	T_PATH,      /* a path, relative to the file's directory */
@@ -51,6 +52,7 @@ enum conf_type {
 	T_ADDR,      /* numeric IPv4 or IPv6 */
 	T_TEXT,
 	T_DHBITS,
+	T_DURATION,  /* seconds, or with a suffix s, m, h or d */
 };
 
 struct conf_key {
@@ -66,6 +68,8 @@ struct conf_key {
 #define S(f) offsetof(struct conf, f)
 #define L(f) offsetof(struct conf_listener, f)
 #define LL(f) (int)offsetof(struct conf_listener, f)
+#define A(f) offsetof(struct conf_admin, f)
+#define AL(f) (int)offsetof(struct conf_admin, f)
 
 static const struct conf_key conf_keys[] = {
 	{ "database", SECT_SERVER, T_PATH, 0, 0, S(database), -1, 1 },
@@ -79,6 +83,12 @@ static const struct conf_key conf_keys[] = {
 	  0 },
 	{ "busy_timeout_ms", SECT_SERVER, T_UINT, 100, 600000,
 	  S(busy_timeout_ms), -1, 0 },
+	{ "user", SECT_SERVER, T_TEXT, 0, 0, S(user), -1, 0 },
+	{ "group", SECT_SERVER, T_TEXT, 0, 0, S(group), -1, 0 },
+	{ "run_as_root", SECT_SERVER, T_BOOL, 0, 0, S(run_as_root), -1, 0 },
+	{ "syslog", SECT_SERVER, T_BOOL, 0, 0, S(syslog), -1, 0 },
+	{ "resync_retention_days", SECT_SERVER, T_UINT, 0, 36500,
+	  S(resync_retention_days), -1, 0 },
 
 	{ "ca", SECT_LISTENER, T_CA, 0, 0, L(ca), -1, 1 },
 	{ "address", SECT_LISTENER, T_ADDR, 0, 0, L(address),
@@ -100,6 +110,28 @@ static const struct conf_key conf_keys[] = {
 	  L(per_ip_connection_limit), -1, 0 },
 	{ "connection_timeout", SECT_LISTENER, T_UINT, 1, 3600,
 	  L(connection_timeout), -1, 0 },
+	{ "max_header_size", SECT_LISTENER, T_UINT, 4096, 1u << 20,
+	  L(max_header_size), -1, 0 },
+	{ "max_body_size", SECT_LISTENER, T_UINT, 0, 16u << 20,
+	  L(max_body_size), -1, 0 },
+	{ "max_url_length", SECT_LISTENER, T_UINT, 64, 65536,
+	  L(max_url_length), -1, 0 },
+	{ "max_headers", SECT_LISTENER, T_UINT, 1, 10000, L(max_headers), -1,
+	  0 },
+	{ "max_client_chain", SECT_LISTENER, T_UINT, 1, CONF_MAX_CLIENT_CHAIN,
+	  L(max_client_chain), -1, 0 },
+	{ "max_client_cert_size", SECT_LISTENER, T_UINT, 1024,
+	  CONF_MAX_CLIENT_CERT_SIZE, L(max_client_cert_size), -1, 0 },
+
+	{ "address", SECT_ADMIN, T_ADDR, 0, 0, A(address), AL(line_address),
+	  1 },
+	{ "port", SECT_ADMIN, T_UINT, 0, 65535, A(port), -1, 1 },
+	{ "certificate", SECT_ADMIN, T_FILE, 0, 0, A(certificate),
+	  AL(line_certificate), 0 },
+	{ "key", SECT_ADMIN, T_FILE, 0, 0, A(key), AL(line_key), 0 },
+	{ "session_timeout", SECT_ADMIN, T_DURATION, 60, 30 * 86400,
+	  A(session_timeout), -1, 0 },
+	{ "assets", SECT_ADMIN, T_PATH, 0, 0, A(assets), AL(line_assets), 0 },
 };
 
 #define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -163,6 +195,8 @@ void conf_free(struct conf *conf)
 	for (size_t i = 0; i < conf->n_client_roots; i++)
 		free(conf->client_roots[i]);
 	free(conf->log_level);
+	free(conf->user);
+	free(conf->group);
 	for (size_t i = 0; i < CONF_MAX_LISTENERS; i++) {
 		struct conf_listener *l = &conf->listeners[i];
 
@@ -173,6 +207,10 @@ void conf_free(struct conf *conf)
 		free(l->dh_params);
 		free(l->tls_priority);
 	}
+	free(conf->admin.address);
+	free(conf->admin.certificate);
+	free(conf->admin.key);
+	free(conf->admin.assets);
 	free(conf);
 }
 
@@ -254,6 +292,48 @@ static int parse_bool(const char *s, int *out)
 		}
 	}
 	return -1;
+}
+
+/* "90", "90s", "15m", "8h" or "2d" in seconds, from min to max. */
+static int parse_duration(const char *s, unsigned min, unsigned max,
+			  unsigned *out)
+{
+	static const struct { char suffix; unsigned mult; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	char digits[16];
+	size_t n = strlen(s);
+	unsigned mult = 1, v;
+
+	if (n == 0 || n >= sizeof(digits))
+		return -1;
+	memcpy(digits, s, n + 1);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (digits[n - 1] == units[i].suffix) {
+			mult = units[i].mult;
+			digits[--n] = '\0';
+			break;
+		}
+	}
+	if (parse_uint(digits, 0, max / mult, &v) < 0 || v * mult < min)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+/* 1 for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+static int addr_is_loopback(const char *s)
+{
+	static const unsigned char v6_loop[16] = { [15] = 1 };
+	static const unsigned char v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, s, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, s, a) != 1)
+		return 0;
+	return memcmp(a, v6_loop, 16) == 0 ||
+	       (memcmp(a, v4_mapped, 12) == 0 && a[12] == 127);
 }
 
 /* Binary form of a numeric address; returns its length, 0 if invalid. */
@@ -381,11 +461,20 @@ static int set_enum(struct parser *p, const struct conf_key *k, void *field,
 	}
 }
 
+/* The struct that keys of section `sect` fill in. */
+static char *sect_base(struct parser *p, enum conf_sect sect)
+{
+	if (sect == SECT_SERVER)
+		return (char *)p->conf;
+	if (sect == SECT_ADMIN)
+		return (char *)&p->conf->admin;
+	return (char *)p->cur;
+}
+
 static int set_value(struct parser *p, const struct conf_key *k,
 		     const char *value, int line)
 {
-	char *base = k->sect == SECT_SERVER ? (char *)p->conf : (char *)p->cur;
-	void *field = base + k->off;
+	void *field = sect_base(p, k->sect) + k->off;
 	unsigned char addr[16];
 
 	switch (k->type) {
@@ -412,6 +501,13 @@ static int set_value(struct parser *p, const struct conf_key *k,
 		return set_string(p, field, strdup(value));
 	case T_DHBITS:
 		return set_dh_bits(p, k, field, value, line);
+	case T_DURATION:
+		if (parse_duration(value, k->min, k->max, field) < 0)
+			return perr(p, line, k->name,
+				    "expected a duration from %us to %ud "
+				    "(a number of seconds, or with s, m, h or d)",
+				    k->min, k->max / 86400);
+		return 0;
 	default:
 		return set_enum(p, k, field, value, line);
 	}
@@ -423,6 +519,16 @@ static int key_index(const char *name)
 {
 	for (size_t i = 0; i < N_KEYS; i++)
 		if (strcmp(conf_keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The key `name` of section `sect`, or -1. */
+static int key_find(enum conf_sect sect, const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (conf_keys[i].sect == sect &&
+		    strcmp(conf_keys[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }
@@ -497,12 +603,37 @@ static int close_listener(struct parser *p)
 	return check_endpoint(p);
 }
 
+/* Required keys; HTTPS needs both files; plain HTTP only on loopback. */
+static int close_admin(struct parser *p)
+{
+	struct conf_admin *a = &p->conf->admin;
+
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (conf_keys[i].sect == SECT_ADMIN && conf_keys[i].required &&
+		    p->seen[i] == 0)
+			return perr(p, p->sect_line, "[admin]",
+				    "missing key '%s'", conf_keys[i].name);
+	if (a->certificate != NULL && a->key == NULL)
+		return perr(p, a->line_certificate, "certificate",
+			    "needs a key too");
+	if (a->key != NULL && a->certificate == NULL)
+		return perr(p, a->line_key, "key", "needs a certificate too");
+	if (a->certificate == NULL && !addr_is_loopback(a->address))
+		return perr(p, a->line_address, "address",
+			    "plain HTTP only on a loopback address "
+			    "(127.0.0.1 or ::1); give certificate and key "
+			    "to serve HTTPS on %s", a->address);
+	return 0;
+}
+
 static int close_section(struct parser *p)
 {
 	int r = 0;
 
 	if (p->sect == SECT_LISTENER)
 		r = close_listener(p);
+	else if (p->sect == SECT_ADMIN)
+		r = close_admin(p);
 	p->sect = SECT_NONE;
 	p->cur = NULL;
 	memset(p->seen, 0, sizeof(p->seen));
@@ -546,6 +677,12 @@ static int open_listener(struct parser *p, const char *text, const char *name,
 	l->connection_limit = 4096;
 	l->per_ip_connection_limit = 0;
 	l->connection_timeout = 30;
+	l->max_header_size = CONF_DEF_MAX_HEADER_SIZE;
+	l->max_body_size = CONF_DEF_MAX_BODY_SIZE;
+	l->max_url_length = CONF_DEF_MAX_URL_LENGTH;
+	l->max_headers = CONF_DEF_MAX_HEADERS;
+	l->max_client_chain = CONF_MAX_CLIENT_CHAIN;
+	l->max_client_cert_size = CONF_MAX_CLIENT_CERT_SIZE;
 	l->line_section = line;
 	p->sect_line = line;
 	p->cur = l;
@@ -565,6 +702,23 @@ static int open_server(struct parser *p, const char *text, const char *name,
 	p->server_line = line;
 	p->sect_line = line;
 	p->sect = SECT_SERVER;
+	return 0;
+}
+
+static int open_admin(struct parser *p, const char *text, const char *name,
+		      int line)
+{
+	if (*name != '\0')
+		return perr(p, line, text, "the admin section takes no name");
+	if (p->conf->admin.enabled)
+		return perr(p, line, "[admin]",
+			    "duplicate section (first on line %d)",
+			    p->conf->admin.line_section);
+	snprintf(p->header, sizeof(p->header), "[admin]");
+	p->conf->admin.enabled = 1;
+	p->conf->admin.line_section = line;
+	p->sect_line = line;
+	p->sect = SECT_ADMIN;
 	return 0;
 }
 
@@ -591,6 +745,8 @@ static int parse_header(struct parser *p, char *text, int line)
 		return open_server(p, text, end, line);
 	if (strcmp(name, "listener") == 0)
 		return open_listener(p, text, end, line);
+	if (strcmp(name, "admin") == 0)
+		return open_admin(p, text, end, line);
 	return perr(p, line, text, "unknown section");
 }
 
@@ -630,8 +786,8 @@ static int parse_keyval(struct parser *p, char *text, int line)
 	value = eq + 1 + strspn(eq + 1, " \t\r\v\f");
 	if (p->sect == SECT_NONE)
 		return perr(p, line, key, "key outside a section");
-	i = key_index(key);
-	if (i < 0 || conf_keys[i].sect != p->sect)
+	i = key_find(p->sect, key);
+	if (i < 0)
 		return perr(p, line, key, "unknown key");
 	first = p->seen[i];
 	if (first != 0 && conf_keys[i].type != T_FILES)
@@ -646,7 +802,8 @@ static int parse_keyval(struct parser *p, char *text, int line)
 	if (first == 0)
 		p->seen[i] = line;
 	if (conf_keys[i].line_off >= 0)
-		*(int *)(void *)((char *)p->cur + conf_keys[i].line_off) = line;
+		*(int *)(void *)(sect_base(p, p->sect) +
+				 conf_keys[i].line_off) = line;
 	return 0;
 }
 
@@ -691,6 +848,31 @@ static int parse_line(struct parser *p, const char *raw, size_t n, int line)
 	return parse_keyval(p, text, line);
 }
 
+/* The admin listener must not take a provisioning listener's socket. */
+static int check_admin_endpoint(struct parser *p)
+{
+	const struct conf_admin *a = &p->conf->admin;
+	unsigned char x[16], y[16];
+	size_t xlen, ylen;
+
+	if (!a->enabled || a->port == 0)
+		return 0;
+	xlen = parse_addr(a->address, x);
+	for (size_t i = 0; i < p->conf->n_listeners; i++) {
+		const struct conf_listener *l = &p->conf->listeners[i];
+
+		ylen = parse_addr(l->address, y);
+		if (l->port != a->port || xlen != ylen ||
+		    memcmp(x, y, xlen) != 0)
+			continue;
+		return perr(p, a->line_section, "[admin]",
+			    "port %u on %s is already used by listener '%s' "
+			    "(line %d)", a->port, a->address, l->name,
+			    l->line_section);
+	}
+	return 0;
+}
+
 static int finish(struct parser *p)
 {
 	struct conf *c = p->conf;
@@ -702,14 +884,13 @@ static int finish(struct parser *p)
 			    "missing key 'database'");
 	if (c->n_listeners == 0)
 		return perr(p, 0, NULL, "no [listener] section");
-	return 0;
+	return check_admin_endpoint(p);
 }
 
 /* Parses buf (len bytes).  `file` names the source in messages; relative
  * paths in values are taken relative to `dir` (NULL: left as they are). */
-static int conf_parse_buffer(const char *file, const char *dir,
-			     const char *buf, size_t len, struct conf **out,
-			     char **err)
+static int conf_parse(const char *file, const char *dir, const char *buf,
+		      size_t len, struct conf **out, char **err)
 {
 	struct parser p = { .file = file, .dir = dir };
 	size_t pos = 0, n;
@@ -726,6 +907,7 @@ static int conf_parse_buffer(const char *file, const char *dir,
 	p.conf->unknown_devices = CONF_UNKNOWN_RECORD;
 	p.conf->ledger_batch = 256;
 	p.conf->busy_timeout_ms = 5000;
+	p.conf->admin.session_timeout = CONF_ADMIN_SESSION_TIMEOUT;
 	while (pos < len) {
 		nl = memchr(buf + pos, '\n', len - pos);
 		n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
@@ -814,23 +996,38 @@ static char *config_dir(const char *path)
 	return abs;
 }
 
+int conf_parse_buffer(const char *path, const char *buf, size_t len,
+		      struct conf **out, char **err)
+{
+	char *dir;
+	int ret;
+
+	*err = NULL;
+	if (len > CONF_MAX_FILE) {
+		*err = conf_fmt("%s: larger than %u bytes", path, CONF_MAX_FILE);
+		return -1;
+	}
+	dir = config_dir(path);
+	if (dir == NULL) {
+		*err = strdup("out of memory");
+		return -1;
+	}
+	ret = conf_parse(path, dir, buf, len, out, err);
+	free(dir);
+	return ret;
+}
+
 int conf_load(const char *path, struct conf **out, char **err)
 {
-	char *buf = NULL, *dir = NULL;
+	char *buf = NULL;
 	size_t len;
 	int ret = -1;
 
 	*err = NULL;
 	if (read_file(path, &buf, &len, err) < 0)
 		goto out;
-	dir = config_dir(path);
-	if (dir == NULL) {
-		*err = strdup("out of memory");
-		goto out;
-	}
-	ret = conf_parse_buffer(path, dir, buf, len, out, err);
+	ret = conf_parse_buffer(path, buf, len, out, err);
 out:
 	free(buf);
-	free(dir);
 	return ret;
 }

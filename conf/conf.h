@@ -25,6 +25,17 @@ enum conf_unknown { CONF_UNKNOWN_RECORD = 0, CONF_UNKNOWN_REJECT };
 #define CONF_MAX_LISTENERS 64
 #define CONF_MAX_CLIENT_ROOTS 32
 
+/* Limits on what a provisioning listener accepts from the network: the
+ * defaults, and the largest values allowed.  The chain depth and the
+ * Certificate message size cannot exceed what the handshake hook keeps
+ * (TRUST_MAX_CHAIN, CONN_MAX_CERT_MSG: checked where those are defined). */
+#define CONF_DEF_MAX_HEADER_SIZE (32u * 1024)  /* request line + headers */
+#define CONF_DEF_MAX_BODY_SIZE (64u * 1024)    /* POST body */
+#define CONF_DEF_MAX_URL_LENGTH 4096u          /* request target */
+#define CONF_DEF_MAX_HEADERS 64u               /* header fields */
+#define CONF_MAX_CLIENT_CHAIN 8u               /* certificates, also default */
+#define CONF_MAX_CLIENT_CERT_SIZE (64u * 1024) /* bytes, also default */
+
 struct conf_listener {
 	char *name;          /* from "[listener NAME]" */
 	enum conf_ca ca;
@@ -39,9 +50,30 @@ struct conf_listener {
 	unsigned connection_limit;     /* open connections on this listener */
 	unsigned per_ip_connection_limit; /* 0 = unlimited (phones share NAT) */
 	unsigned connection_timeout;   /* seconds of inactivity before close */
+	unsigned max_header_size;      /* bytes of request line + headers */
+	unsigned max_body_size;        /* bytes of a POST body */
+	unsigned max_url_length;       /* bytes of the request target */
+	unsigned max_headers;          /* header fields in a request */
+	unsigned max_client_chain;     /* certificates the client may send */
+	unsigned max_client_cert_size; /* bytes of its Certificate message */
 	/* line numbers, for messages about values checked after parsing */
 	int line_section, line_certificate, line_key, line_dh, line_priority,
 	    line_address;
+};
+
+/* The web admin listener, from an optional [admin] section. */
+#define CONF_ADMIN_SESSION_TIMEOUT (8u * 3600) /* default, seconds */
+
+struct conf_admin {
+	int enabled;         /* an [admin] section was given */
+	char *address;       /* numeric IPv4 or IPv6 address */
+	unsigned port;       /* 0 = any free port (tests) */
+	char *certificate;   /* PEM; NULL = plain HTTP (loopback only) */
+	char *key;           /* PEM private key, with certificate */
+	unsigned session_timeout; /* seconds a login session lasts */
+	char *assets;        /* front-end directory; NULL = installed one */
+	int line_section, line_address, line_certificate, line_key,
+	    line_assets;
 };
 
 struct conf {
@@ -55,8 +87,13 @@ struct conf {
 	char *log_level;            /* error | warn | info | debug */
 	unsigned ledger_batch;      /* most rows per group commit */
 	unsigned busy_timeout_ms;   /* SQLite busy timeout */
+	char *user, *group;         /* drop to these after binding (NULL: stay) */
+	int run_as_root;            /* allow serving as root (default no) */
+	int syslog;                 /* log to syslog instead of stderr */
+	unsigned resync_retention_days; /* prune older ledger rows; 0 = keep */
 	struct conf_listener listeners[CONF_MAX_LISTENERS];
 	size_t n_listeners;
+	struct conf_admin admin;
 };
 
 /* Read and validate FILE: syntax, known keys, value types and ranges,
@@ -65,6 +102,13 @@ struct conf {
  * loaded.)  Returns 0, or -1 with *err = malloc'd "FILE:LINE: KEY: REASON". */
 int conf_load(const char *path, struct conf **out, char **err);
 void conf_free(struct conf *conf);
+
+/* For tests and fuzzing: parse text as if read from path.  buf holds len
+ * bytes (no NUL needed); relative paths in values are taken relative to
+ * path's directory, and the files named are checked as conf_load() does.
+ * Returns 0, or -1 with *err as for conf_load() (*out untouched then). */
+int conf_parse_buffer(const char *path, const char *buf, size_t len,
+		      struct conf **out, char **err);
 
 /* "sipura", "linksys", "sb", "sb2k", "mpp" */
 const char *conf_ca_name(enum conf_ca ca);

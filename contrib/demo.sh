@@ -23,6 +23,9 @@ client_roots = $dir/pki/client-roots.pem
 client_roots = $top/ca/cisco-sb-client-root-2.pem
 client_cert_time_check = no
 unknown_devices = record
+; the demo runs from the build tree as whoever starts it, root included;
+; a real installation sets user and group instead
+run_as_root = yes
 CONF
 port=8441
 for ca in sipura linksys sb sb2k; do

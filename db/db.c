@@ -594,6 +594,40 @@ rollback:
 	return -1;
 }
 
+long long db_prune(struct db *db, const char *before, int limit, char **err)
+{
+	static const char del_resyncs[] =
+		"DELETE FROM resyncs WHERE id IN (SELECT id FROM resyncs"
+		" WHERE ts < ?1 ORDER BY id LIMIT ?2)";
+	static const char del_fails[] =
+		"DELETE FROM handshake_failures WHERE id IN (SELECT id FROM"
+		" handshake_failures WHERE ts < ?1 ORDER BY id LIMIT ?2)";
+	const char *const sqls[] = { del_resyncs, del_fails };
+	long long n = 0;
+
+	if (db_exec_retry(db, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	for (size_t i = 0; i < 2; i++) {
+		sqlite3_stmt *s = db_stmt(db, sqls[i]);
+
+		if (s == NULL) {
+			db_set_err(db, err, "preparing prune");
+			goto rollback;
+		}
+		db_bind_text(s, 1, before);
+		sqlite3_bind_int(s, 2, limit);
+		if (db_step_done(db, s, err, "pruning") < 0)
+			goto rollback;
+		n += sqlite3_changes(db->sql);
+	}
+	if (db_exec_retry(db, "COMMIT", err) < 0)
+		goto rollback;
+	return n;
+rollback:
+	sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
 /* --- history -------------------------------------------------------------- */
 
 int db_history(struct db *db, const struct db_history_filter *f,

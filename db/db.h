@@ -94,6 +94,11 @@ int db_ledger_write(struct db *db, struct db_resync *const *rows, size_t n,
 		    struct db_hsfail *const *fails, size_t n_fails,
 		    char **err);
 
+/* Delete at most `limit` resyncs and handshake failures older than the
+ * timestamp `before` (same format as db_timestamp), oldest first, in one
+ * short transaction.  Returns the number deleted or -1 with *err. */
+long long db_prune(struct db *db, const char *before, int limit, char **err);
+
 /* --- reading the history (spaprovctl) ------------------------------------ */
 struct db_history_filter {
 	const char *mac;         /* NULL = all */

@@ -4,7 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/conf.h"
 #include "server/conn.h"
+
+/* A configured limit can never exceed what this file keeps. */
+_Static_assert(CONF_MAX_CLIENT_CHAIN <= TRUST_MAX_CHAIN,
+	       "max_client_chain above TRUST_MAX_CHAIN");
+_Static_assert(CONF_MAX_CLIENT_CERT_SIZE <= CONN_MAX_CERT_MSG,
+	       "max_client_cert_size above CONN_MAX_CERT_MSG");
 
 /* IANA id -> GnuTLS name, for describing what a failed client offered. */
 struct suite_name {
@@ -51,6 +58,8 @@ struct conn *conn_new(gnutls_session_t tls, const char *remote)
 		return NULL;
 	c->tls = tls;
 	snprintf(c->remote, sizeof(c->remote), "%s", remote);
+	c->max_chain = TRUST_MAX_CHAIN;
+	c->max_cert_msg = CONN_MAX_CERT_MSG;
 	return c;
 }
 
@@ -187,6 +196,70 @@ static void capture_chain(struct conn *c, const unsigned char *p, size_t len)
 	}
 }
 
+static size_t get24(const unsigned char *p)
+{
+	return ((size_t)p[0] << 16) | ((size_t)p[1] << 8) | p[2];
+}
+
+/* Certificates in a Certificate message: TLS 1.0-1.2 have a list of
+ * (24-bit length, DER); TLS 1.3 has a request context first and 16-bit
+ * extensions after each certificate.  Counting stops where the message
+ * stops making sense (GnuTLS rejects such a message itself). */
+static size_t count_certs(const unsigned char *p, size_t len, int tls13)
+{
+	size_t off = 0, end, n = 0;
+
+	if (tls13) {
+		if (len < 1)
+			return 0;
+		off = 1 + (size_t)p[0];
+	}
+	if (off + 3 > len)
+		return 0;
+	end = off + 3 + get24(p + off);
+	if (end > len)
+		end = len;
+	off += 3;
+	while (off + 3 <= end) {
+		size_t clen = get24(p + off);
+
+		off += 3 + clen;
+		if (tls13) {
+			if (off + 2 > end)
+				break;
+			off += 2 + (((size_t)p[off] << 8) | p[off + 1]);
+		}
+		if (off > end)
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* The client's Certificate message against max_client_cert_size and
+ * max_client_chain; -1 (and c->refused) when it is over one of them. */
+static int check_cert_msg(struct conn *c, const gnutls_datum_t *msg)
+{
+	int tls13 = gnutls_protocol_get_version(c->tls) == GNUTLS_TLS1_3;
+	size_t n;
+
+	if (msg->size > c->max_cert_msg) {
+		snprintf(c->refused, sizeof(c->refused),
+			 "client Certificate message of %u bytes, over "
+			 "max_client_cert_size %zu", msg->size,
+			 c->max_cert_msg);
+		return -1;
+	}
+	n = count_certs(msg->data, msg->size, tls13);
+	if (n > c->max_chain) {
+		snprintf(c->refused, sizeof(c->refused),
+			 "client certificate chain of %zu certificates, over "
+			 "max_client_chain %zu", n, c->max_chain);
+		return -1;
+	}
+	return 0;
+}
+
 static int hook(gnutls_session_t tls, unsigned htype, unsigned when,
 		unsigned incoming, const gnutls_datum_t *msg)
 {
@@ -211,6 +284,8 @@ static int hook(gnutls_session_t tls, unsigned htype, unsigned when,
 		parse_hello_v2(c, msg->data, msg->size);
 		break;
 	case GNUTLS_HANDSHAKE_CERTIFICATE_PKT:
+		if (check_cert_msg(c, msg) < 0)
+			return GNUTLS_E_CERTIFICATE_ERROR; /* ends the handshake */
 		capture_chain(c, msg->data, msg->size);
 		break;
 	case GNUTLS_HANDSHAKE_FINISHED:
@@ -236,6 +311,10 @@ const char *conn_handshake_failure(const struct conn *c, char *buf,
 	gnutls_alert_description_t alert;
 	const char *alert_name;
 
+	if (c->refused[0]) {
+		snprintf(buf, size, "%s", c->refused);
+		return buf;
+	}
 	if (c->requests_started || c->client_finished)
 		return NULL;
 	if (!c->hello_seen) {

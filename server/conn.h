@@ -28,9 +28,16 @@ struct conn {
 	gnutls_datum_t chain[TRUST_MAX_CHAIN]; /* captured client chain */
 	size_t n_chain;
 	int chain_truncated;
+	/* limits on the client's Certificate message (max_client_chain,
+	 * max_client_cert_size); conn_new() sets the largest allowed */
+	size_t max_chain, max_cert_msg;
+	char refused[128];         /* why the hook ended the handshake */
 };
 
-/* Make the per-connection state; NULL when out of memory. */
+/* Make the per-connection state; NULL when out of memory.  A client
+ * Certificate message with more than max_chain certificates or more than
+ * max_cert_msg bytes ends the handshake, and conn_handshake_failure()
+ * says so. */
 struct conn *conn_new(gnutls_session_t tls, const char *remote);
 void conn_free(struct conn *c);
 

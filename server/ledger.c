@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/ledger.h"
 #include "util/log.h"
@@ -26,7 +27,12 @@ struct ledger {
 	struct item *head, *tail;
 	size_t depth;
 	int stopping;
+	unsigned retention_days;
+	time_t next_prune;         /* when to look for old rows again */
 };
+
+#define PRUNE_BATCH 500            /* rows deleted per transaction */
+#define PRUNE_INTERVAL 600         /* seconds between pruning rounds */
 
 static void hsfail_free(struct db_hsfail *f)
 {
@@ -136,6 +142,34 @@ out:
 	pthread_mutex_unlock(&l->lock);
 }
 
+/* One small pruning step when due; returns 1 if more rows are waiting. */
+static int prune_step(struct ledger *l)
+{
+	char cutoff[32], *err = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	long long n;
+
+	if (l->retention_days == 0 || now < l->next_prune)
+		return 0;
+	now -= (time_t)l->retention_days * 86400;
+	gmtime_r(&now, &tm);
+	strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	n = db_prune(l->db, cutoff, PRUNE_BATCH, &err);
+	if (n < 0) {
+		log_error("msg=\"ledger: pruning failed\" error=\"%s\"",
+			  err ? err : "?");
+		free(err);
+	} else if (n > 0) {
+		log_info("msg=\"ledger: pruned old rows\" rows=%lld before=%s",
+			 n, cutoff);
+	}
+	if (n >= PRUNE_BATCH)
+		return 1;
+	l->next_prune = time(NULL) + PRUNE_INTERVAL;
+	return 0;
+}
+
 static void *writer(void *arg)
 {
 	struct ledger *l = arg;
@@ -145,8 +179,19 @@ static void *writer(void *arg)
 		struct item *items;
 		size_t n;
 
-		while (l->head == NULL && !l->stopping)
-			pthread_cond_wait(&l->work, &l->lock);
+		while (l->head == NULL && !l->stopping) {
+			struct timespec until;
+			int more;
+
+			pthread_mutex_unlock(&l->lock);
+			more = prune_step(l);
+			pthread_mutex_lock(&l->lock);
+			if (more || l->head != NULL || l->stopping)
+				continue;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += l->retention_days ? 60 : 3600;
+			pthread_cond_timedwait(&l->work, &l->lock, &until);
+		}
 		if (l->head == NULL && l->stopping)
 			break;
 		items = take_locked(l, &n);
@@ -159,7 +204,7 @@ static void *writer(void *arg)
 }
 
 int ledger_start(const char *path, unsigned busy_timeout_ms, unsigned batch,
-		 struct ledger **out, char **err)
+		 unsigned retention_days, struct ledger **out, char **err)
 {
 	struct ledger *l = calloc(1, sizeof(*l));
 
@@ -170,6 +215,7 @@ int ledger_start(const char *path, unsigned busy_timeout_ms, unsigned batch,
 		return -1;
 	}
 	l->batch = batch > 0 ? batch : 1;
+	l->retention_days = retention_days;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->work, NULL);
 	pthread_cond_init(&l->done, NULL);

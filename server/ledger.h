@@ -9,9 +9,12 @@
 
 struct ledger;
 
-/* Opens its own connection to `path`.  Returns 0 or -1 with *err. */
+/* Opens its own connection to `path`.  With retention_days > 0 it also
+ * prunes older resyncs and handshake failures, a small batch at a time
+ * between commits, so writers never wait long.  Returns 0 or -1 with
+ * *err. */
 int ledger_start(const char *path, unsigned busy_timeout_ms, unsigned batch,
-		 struct ledger **out, char **err);
+		 unsigned retention_days, struct ledger **out, char **err);
 
 /* Queue a row and wait until it is committed.  Returns 0 when committed,
  * -1 when it could not be written (the caller must not answer 200). */

@@ -1,7 +1,11 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,8 @@
 #include "server/request.h"
 #include "server/server.h"
 #include "util/log.h"
+
+#define LISTENER_BACKLOG 1024
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
@@ -100,6 +106,8 @@ static void notify(void *cls, struct MHD_Connection *connection,
 	c = conn_new(info->tls_session, remote);
 	if (c == NULL)
 		return;
+	c->max_chain = l->cl->max_client_chain;
+	c->max_cert_msg = l->cl->max_client_cert_size;
 	*socket_context = c;
 	if (gnutls_session_get_ptr(info->tls_session) == NULL)
 		gnutls_session_set_ptr(info->tls_session, connection);
@@ -116,11 +124,18 @@ static void mhd_log(void *cls, const char *fm, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_debug("listener=%s msg=\"libmicrohttpd: %s\"", l->cl->name, msg);
+	/* a request libmicrohttpd refused itself (request line over
+	 * max_header_size, not HTTP) has no ledger row: keep it visible */
+	if (strncmp(msg, "Error processing request", 24) == 0)
+		log_info("listener=%s msg=\"libmicrohttpd: %.120s\"",
+			 l->cl->name, msg);
+	else
+		log_debug("listener=%s msg=\"libmicrohttpd: %s\"",
+			  l->cl->name, msg);
 }
 
 static int make_addr(const struct conf_listener *cl,
-		     struct sockaddr_storage *ss, int *ipv6)
+		     struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
@@ -129,41 +144,98 @@ static int make_addr(const struct conf_listener *cl,
 	if (inet_pton(AF_INET, cl->address, &v4->sin_addr) == 1) {
 		v4->sin_family = AF_INET;
 		v4->sin_port = htons((uint16_t)cl->port);
-		*ipv6 = 0;
+		*len = sizeof(*v4);
 		return 0;
 	}
 	if (inet_pton(AF_INET6, cl->address, &v6->sin6_addr) == 1) {
 		v6->sin6_family = AF_INET6;
 		v6->sin6_port = htons((uint16_t)cl->port);
-		*ipv6 = 1;
+		*len = sizeof(*v6);
 		return 0;
 	}
 	return -1;
 }
 
-int listener_start(struct listener *l, char **err)
+struct listener *listener_new(struct server *srv, struct gen *gen,
+			      const struct conf_listener *cl, char **err)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+
+	if (l == NULL) {
+		*err = fmt("out of memory");
+		return NULL;
+	}
+	l->srv = srv;
+	l->cl = cl;
+	l->ca = conf_ca_name(cl->ca);
+	l->fd = -1;
+	if (tls_material_load(gen->conf, cl, &l->tls, err) < 0) {
+		free(l);
+		return NULL;
+	}
+	l->gen = gen;
+	gen->refs++;
+	return l;
+}
+
+int listener_bind(struct listener *l, char **err)
 {
 	const struct conf_listener *cl = l->cl;
 	struct sockaddr_storage ss;
-	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	int ipv6 = 0;
+	socklen_t len = 0;
+	int one = 1;
 
-	if (make_addr(cl, &ss, &ipv6) < 0) {
+	if (make_addr(cl, &ss, &len) < 0) {
 		*err = fmt("%s:%d: address: not a numeric IP address",
-			   l->srv->conf->path, cl->line_address);
+			   l->gen->conf->path, cl->line_address);
 		return -1;
 	}
-	if (ipv6)
+	l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l->fd < 0 ||
+	    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (ss.ss_family == AF_INET6 &&
+	     setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			sizeof(one)) < 0) ||
+	    bind(l->fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(l->fd, LISTENER_BACKLOG) < 0) {
+		*err = fmt("%s:%d: [listener %s]: cannot listen on %s port %u: "
+			   "%s", l->gen->conf->path, cl->line_section, cl->name,
+			   cl->address, cl->port, strerror(errno));
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+		return -1;
+	}
+	len = sizeof(ss);
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &len) == 0)
+		l->port = ntohs(ss.ss_family == AF_INET6
+					? ((struct sockaddr_in6 *)&ss)->sin6_port
+					: ((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+void listener_take_socket(struct listener *l, struct listener *old)
+{
+	l->fd = old->fd;
+	l->port = old->port;
+	old->fd = -1;
+}
+
+int listener_start(struct listener *l, char **err)
+{
+	const struct conf_listener *cl = l->cl;
+	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+
+	if (strchr(cl->address, ':') != NULL)
 		flags |= MHD_USE_IPv6;
 	l->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, request_handle, l,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
 		MHD_OPTION_HTTPS_MEM_CERT, l->tls.cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, l->tls.key_pem,
-		MHD_OPTION_HTTPS_MEM_TRUST, l->srv->trust_pem,
+		MHD_OPTION_HTTPS_MEM_TRUST, l->gen->trust_pem,
 		MHD_OPTION_HTTPS_MEM_DHPARAMS, l->tls.dh_pem,
 		MHD_OPTION_HTTPS_PRIORITIES, l->tls.priority,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cl->threads,
@@ -172,19 +244,18 @@ int listener_start(struct listener *l, char **err)
 		(unsigned int)cl->per_ip_connection_limit,
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)cl->connection_timeout,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)cl->max_header_size,
+		MHD_OPTION_URI_LOG_CALLBACK, request_start, l,
 		MHD_OPTION_NOTIFY_CONNECTION, notify, l,
 		MHD_OPTION_NOTIFY_COMPLETED, request_completed, l,
 		MHD_OPTION_END);
 	if (l->mhd == NULL) {
-		*err = fmt("%s:%d: [listener %s]: cannot listen on %s port %u "
-			   "(address in use, not local, or not permitted)",
-			   l->srv->conf->path, cl->line_section, cl->name,
-			   cl->address, cl->port);
+		*err = fmt("%s:%d: [listener %s]: libmicrohttpd could not start "
+			   "on %s port %u", l->gen->conf->path,
+			   cl->line_section, cl->name, cl->address, l->port);
 		return -1;
 	}
-	info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	l->port = info != NULL ? info->port : cl->port;
 	log_info("msg=\"listening\" listener=%s ca=%s address=%s port=%u "
 		 "dh_bits=%u threads=%u priority=\"%s\"", cl->name, l->ca,
 		 cl->address, l->port, l->tls.dh_bits, cl->threads,
@@ -192,10 +263,68 @@ int listener_start(struct listener *l, char **err)
 	return 0;
 }
 
-void listener_stop(struct listener *l)
+void listener_quiesce(struct listener *l)
 {
+	if (l->mhd != NULL && !l->quiesced) {
+		MHD_quiesce_daemon(l->mhd);
+		l->quiesced = 1;
+	}
+}
+
+void gen_release(struct gen *gen)
+{
+	if (gen == NULL || --gen->refs > 0)
+		return;
+	trust_free(gen->trust);
+	free(gen->trust_pem);
+	conf_free(gen->conf);
+	free(gen);
+}
+
+void listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
 	if (l->mhd != NULL) {
 		MHD_stop_daemon(l->mhd);
-		l->mhd = NULL;
+		if (!l->quiesced)
+			l->fd = -1; /* libmicrohttpd closed it */
 	}
+	if (l->fd >= 0)
+		close(l->fd);
+	tls_material_free(&l->tls);
+	gen_release(l->gen);
+	free(l);
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	       (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int listener_same(const struct listener *a, const struct listener *b)
+{
+	const struct conf_listener *x = a->cl, *y = b->cl;
+	const struct conf *cx = a->gen->conf, *cy = b->gen->conf;
+
+	return str_eq(x->name, y->name) && x->ca == y->ca &&
+	       str_eq(x->address, y->address) && x->port == y->port &&
+	       x->threads == y->threads &&
+	       x->connection_limit == y->connection_limit &&
+	       x->per_ip_connection_limit == y->per_ip_connection_limit &&
+	       x->connection_timeout == y->connection_timeout &&
+	       x->max_header_size == y->max_header_size &&
+	       x->max_body_size == y->max_body_size &&
+	       x->max_url_length == y->max_url_length &&
+	       x->max_headers == y->max_headers &&
+	       x->max_client_chain == y->max_client_chain &&
+	       x->max_client_cert_size == y->max_client_cert_size &&
+	       str_eq(a->tls.cert_pem, b->tls.cert_pem) &&
+	       str_eq(a->tls.key_pem, b->tls.key_pem) &&
+	       str_eq(a->tls.dh_pem, b->tls.dh_pem) &&
+	       str_eq(a->tls.priority, b->tls.priority) &&
+	       str_eq(a->gen->trust_pem, b->gen->trust_pem) &&
+	       cx->client_cert_time_check == cy->client_cert_time_check &&
+	       cx->unknown_devices == cy->unknown_devices;
 }

@@ -19,7 +19,11 @@
 	X(RENDER_ERROR, "render-error", 500)                         \
 	X(DB_ERROR, "database-error", 503)                           \
 	X(BAD_METHOD, "method-not-allowed", 405)                     \
-	X(BODY_TOO_LARGE, "body-too-large", 413)
+	X(BODY_TOO_LARGE, "body-too-large", 413)                     \
+	X(URI_TOO_LONG, "uri-too-long", 414)                         \
+	X(TOO_MANY_HEADERS, "too-many-headers", 431)                 \
+	X(HEADERS_TOO_LARGE, "headers-too-large", 431)               \
+	X(BAD_REQUEST, "bad-request", 400)
 
 enum outcome {
 #define X(id, name, status) OUTCOME_##id,

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "server/outcome.h"
 #include "server/request.h"
 #include "server/server.h"
+#include "tmpl/builtins.h"
 #include "tmpl/tmpl.h"
 #include "util/log.h"
 #include "util/mac.h"
@@ -38,12 +41,19 @@ unsigned outcome_status(enum outcome o)
 	return outcomes[o].status;
 }
 
-/* One HTTP request, from its headers to its response. */
+/* One HTTP request, from its request line to its response. */
 struct req {
 	struct timespec start;
+	char *uri;              /* request target as sent, cut at max_url_length */
+	size_t uri_len;         /* its whole length */
+	char method[16];
 	char *body;             /* POST body */
 	size_t body_len;
 	int body_too_large;
+	int headers_done;       /* the access handler has seen the headers */
+	int answered;           /* finish() ran: a row was written or logged */
+	enum outcome refuse;    /* a limit the request broke, or OUTCOME_OK */
+	char detail[128];       /* which limit, for the ledger */
 };
 
 /* Everything learnt about the request, then written as one ledger row. */
@@ -109,7 +119,7 @@ static void identify(struct listener *l, struct conn *c, const char *url,
 	}
 	st = ident_from_der(chain[0].data, chain[0].size, &v->id, NULL);
 	v->have_id = st != IDENT_MALFORMED;
-	if (c->chain_truncated || trust_verify(l->srv->trust, chain, n,
+	if (c->chain_truncated || trust_verify(l->gen->trust, chain, n,
 					       &v->verify) < 0) {
 		if (c->chain_truncated)
 			v->verify = "chain-too-long";
@@ -134,42 +144,16 @@ static void identify(struct listener *l, struct conn *c, const char *url,
 	}
 }
 
-struct render_ctx {
-	const struct verdict *v;
-	const struct listener *l;
-	char mac_upper[MAC_LEN + 1];
-};
-
-/* Built-ins first, then the device's own variables. */
-static const char *render_lookup(void *p, const char *name)
-{
-	struct render_ctx *rc = p;
-	const struct verdict *v = rc->v;
-
-	if (strcmp(name, "mac") == 0)
-		return v->id.mac;
-	if (strcmp(name, "mac_upper") == 0)
-		return rc->mac_upper;
-	/* built-ins are always defined: empty when the phone did not say */
-	if (strcmp(name, "serial") == 0)
-		return v->id.serial;
-	if (strcmp(name, "model") == 0)
-		return v->id.product;
-	if (strcmp(name, "firmware") == 0)
-		return v->have_ua ? v->ua.firmware : "";
-	if (strcmp(name, "ca") == 0)
-		return rc->l->ca;
-	if (strcmp(name, "listener") == 0)
-		return rc->l->cl->name;
-	for (size_t i = 0; i < v->dev->n_vars; i++)
-		if (strcmp(v->dev->vars[i].name, name) == 0)
-			return v->dev->vars[i].value;
-	return NULL;
-}
-
 static void render(struct listener *l, struct db *db, struct verdict *v)
 {
-	struct render_ctx rc = { .v = v, .l = l };
+	/* built-ins from this request: certificate, User-Agent, listener */
+	struct tmpl_builtins b = {
+		.mac = v->id.mac, .serial = v->id.serial,
+		.model = v->id.product,
+		.firmware = v->have_ua ? v->ua.firmware : NULL,
+		.ca = l->ca, .listener = l->cl->name,
+		.vars = v->dev->vars, .n_vars = v->dev->n_vars,
+	};
 	char *tmpl = NULL, *err = NULL;
 	int rcode;
 
@@ -186,11 +170,8 @@ static void render(struct listener *l, struct db *db, struct verdict *v)
 			 v->dev->profile, err ? err : "not found");
 		goto out;
 	}
-	for (int i = 0; i < MAC_LEN; i++)
-		rc.mac_upper[i] = (char)(v->id.mac[i] >= 'a' ?
-					 v->id.mac[i] - 32 : v->id.mac[i]);
-	if (tmpl_render(tmpl, strlen(tmpl), render_lookup, &rc, &v->profile,
-			&v->profile_len, &err) < 0) {
+	if (tmpl_render(tmpl, strlen(tmpl), tmpl_builtins_lookup, &b,
+			&v->profile, &v->profile_len, &err) < 0) {
 		v->outcome = OUTCOME_RENDER_ERROR;
 		snprintf(v->detail, sizeof(v->detail), "profile '%s': %s",
 			 v->dev->profile, err ? err : "?");
@@ -214,7 +195,7 @@ static void lookup_device(struct listener *l, struct verdict *v, int *pending)
 	rc = db_device_get(db, v->id.mac, &v->dev, &err);
 	if (rc == DB_NOTFOUND) {
 		v->outcome = OUTCOME_UNKNOWN;
-		*pending = l->srv->conf->unknown_devices == CONF_UNKNOWN_RECORD;
+		*pending = l->gen->conf->unknown_devices == CONF_UNKNOWN_RECORD;
 	} else if (rc != DB_OK) {
 		v->outcome = OUTCOME_DB_ERROR;
 		snprintf(v->detail, sizeof(v->detail), "%s", err ? err : "?");
@@ -272,10 +253,8 @@ static enum MHD_Result respond(struct MHD_Connection *connection,
 	if (body != NULL) {
 		resp = MHD_create_response_from_buffer(len, body,
 						       MHD_RESPMEM_MUST_FREE);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					len > 0 && body[0] == '<'
-						? "text/xml; charset=utf-8"
-						: "text/plain; charset=utf-8");
+		if (resp == NULL)
+			free(body);
 	} else {
 		const char *reason = MHD_get_reason_phrase_for(status);
 		char *text = NULL;
@@ -284,16 +263,35 @@ static enum MHD_Result respond(struct MHD_Connection *connection,
 		resp = MHD_create_response_from_buffer(
 			n > 0 ? (size_t)n : 0, n > 0 ? text : NULL,
 			MHD_RESPMEM_MUST_FREE);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					"text/plain; charset=utf-8");
+		if (resp == NULL && n > 0)
+			free(text);
 	}
 	if (resp == NULL)
 		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				body != NULL && len > 0 && body[0] == '<'
+					? "text/xml; charset=utf-8"
+					: "text/plain; charset=utf-8");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				"no-store");
 	ret = MHD_queue_response(connection, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* Commit the request's row.  When the database cannot take it, say so in
+ * the log: that line is then the only trace of the request. */
+static int commit_row(struct listener *l, struct conn *c, struct req *r,
+		      struct db_resync *row)
+{
+	row->duration_ms = ms_since(&r->start);
+	if (ledger_commit(l->srv->ledger, row) == 0)
+		return 0;
+	log_warn("msg=\"request not recorded (database write failed), "
+		 "answered 503\" listener=%s remote=%s mac=%s outcome=%s",
+		 l->cl->name, c->remote, row->mac ? row->mac : "-",
+		 row->outcome);
+	return -1;
 }
 
 static enum MHD_Result finish(struct listener *l,
@@ -318,18 +316,20 @@ static enum MHD_Result finish(struct listener *l,
 			 "User-Agent MAC %s differs from certificate",
 			 v.ua.mac);
 	}
-	if (r->body_too_large)
-		v.outcome = OUTCOME_BODY_TOO_LARGE;
-	else if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
-		 strcmp(method, "HEAD") != 0)
+	r->answered = 1;
+	if (r->refuse != OUTCOME_OK) {
+		v.outcome = r->refuse;
+		snprintf(v.detail, sizeof(v.detail), "%s", r->detail);
+	} else if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
+		   strcmp(method, "HEAD") != 0) {
 		v.outcome = OUTCOME_BAD_METHOD;
+	}
 	if (v.outcome == OUTCOME_OK)
 		lookup_device(l, &v, &pending);
 	fill_row(&row, l, c, &v, method, url, ua);
 	row.add_pending = pending;
-	row.duration_ms = ms_since(&r->start);
 	status = (unsigned)row.status;
-	if (ledger_commit(l->srv->ledger, &row) < 0) {
+	if (commit_row(l, c, r, &row) < 0) {
 		/* never answer 200 for a resync we could not record */
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		free(v.profile);
@@ -353,16 +353,22 @@ struct query_buf {
 	char *s;
 	size_t len, cap;
 	int n;
+	int truncated;
 };
 
 static void qb_add(struct query_buf *q, const char *text)
 {
 	size_t n = strlen(text);
 
-	if (q->s == NULL || q->len + n + 1 > q->cap)
-		return; /* longer than REQUEST_MAX_PATH: keep what fits */
-	memcpy(q->s + q->len, text, n + 1);
+	if (q->s == NULL)
+		return;
+	if (q->len + n + 1 > q->cap) {
+		q->truncated = 1; /* keep what fits */
+		n = q->cap - 1 - q->len;
+	}
+	memcpy(q->s + q->len, text, n);
 	q->len += n;
+	q->s[q->len] = '\0';
 }
 
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
@@ -370,6 +376,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
 {
 	struct query_buf *q = cls;
 
+	(void)kind;
 	qb_add(q, q->n++ == 0 ? "?" : "&");
 	qb_add(q, key);
 	if (value != NULL) {
@@ -381,10 +388,12 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
 
 /* The path with its query string (libmicrohttpd hands them apart), as
  * the phone sent it but %-decoded: "/config?Linksys0022BD010203".  Both
- * the spoof check and the ledger need the whole of it. */
-static char *full_path(struct MHD_Connection *connection, const char *url)
+ * the spoof check and the ledger need the whole of it; at most `max`
+ * bytes are kept, *truncated tells when there was more. */
+static char *full_path(struct MHD_Connection *connection, const char *url,
+		       size_t max, int *truncated)
 {
-	struct query_buf q = { .cap = REQUEST_MAX_PATH + 1 };
+	struct query_buf q = { .cap = max + 1 };
 
 	q.s = malloc(q.cap);
 	if (q.s == NULL)
@@ -393,27 +402,128 @@ static char *full_path(struct MHD_Connection *connection, const char *url)
 	qb_add(&q, url);
 	MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, add_arg,
 				  &q);
+	*truncated = q.truncated;
 	return q.s;
 }
 
-/* Accumulate a POST body up to REQUEST_MAX_BODY. */
-static void take_upload(struct req *r, const char *data, size_t size)
+static struct req *req_new(struct conn *c, const char *uri, size_t keep)
+{
+	struct req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->refuse = OUTCOME_OK;
+	if (uri != NULL) {
+		r->uri_len = strlen(uri);
+		r->uri = strndup(uri, keep); /* NULL is survivable */
+	}
+	if (c != NULL)
+		c->requests_started = 1;
+	return r;
+}
+
+void *request_start(void *cls, const char *uri,
+		    struct MHD_Connection *connection)
+{
+	struct listener *l = cls;
+
+	return req_new(conn_of(connection), uri, l->cl->max_url_length);
+}
+
+static void refuse(struct req *r, enum outcome o, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void refuse(struct req *r, enum outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->refuse = o;
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* The limits that can be checked once the headers are in: the length of
+ * the request target, the number of header fields, the announced body. */
+static void check_headers(const struct conf_listener *cl,
+			  struct MHD_Connection *connection, struct req *r)
+{
+	const char *clen = MHD_lookup_connection_value(
+		connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	int n = MHD_get_connection_values(connection, MHD_HEADER_KIND, NULL,
+					  NULL);
+	unsigned long long len = 0;
+	char *end = NULL;
+
+	if (r->uri_len > cl->max_url_length) {
+		refuse(r, OUTCOME_URI_TOO_LONG,
+		       "request target of %zu bytes, max_url_length %u",
+		       r->uri_len, cl->max_url_length);
+		return;
+	}
+	if (n > (int)cl->max_headers) {
+		refuse(r, OUTCOME_TOO_MANY_HEADERS,
+		       "%d header fields, max_headers %u", n, cl->max_headers);
+		return;
+	}
+	if (clen == NULL)
+		return;
+	errno = 0;
+	len = strtoull(clen, &end, 10);
+	if (errno != 0 || end == clen || len > cl->max_body_size)
+		refuse(r, OUTCOME_BODY_TOO_LARGE,
+		       "Content-Length %.20s, max_body_size %u", clen,
+		       cl->max_body_size);
+}
+
+/* Accumulate a POST body up to max_body_size; -1 past it. */
+static int take_upload(struct req *r, const char *data, size_t size,
+		       size_t max)
 {
 	char *nb;
 
-	if (r->body_too_large || r->body_len + size > REQUEST_MAX_BODY) {
+	if (r->body_len + size > max) {
 		r->body_too_large = 1;
-		return;
+		snprintf(r->detail, sizeof(r->detail),
+			 "body over max_body_size %zu without Content-Length; "
+			 "connection closed", max);
+		return -1;
 	}
 	nb = realloc(r->body, r->body_len + size + 1);
 	if (nb == NULL) {
 		r->body_too_large = 1;
-		return;
+		snprintf(r->detail, sizeof(r->detail),
+			 "out of memory for a body of %zu bytes; connection "
+			 "closed", r->body_len + size);
+		return -1;
 	}
 	memcpy(nb + r->body_len, data, size);
 	r->body = nb;
 	r->body_len += size;
 	r->body[r->body_len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result answer(struct listener *l,
+			      struct MHD_Connection *connection,
+			      struct conn *c, struct req *r, const char *url,
+			      const char *method)
+{
+	int truncated = 0;
+	char *path = full_path(connection, url, l->cl->max_url_length,
+			       &truncated);
+	enum MHD_Result ret;
+
+	if (path == NULL)
+		return MHD_NO;
+	if (truncated && r->refuse == OUTCOME_OK)
+		refuse(r, OUTCOME_URI_TOO_LONG,
+		       "path and query over max_url_length %u",
+		       l->cl->max_url_length);
+	ret = finish(l, connection, c, r, path, method);
+	free(path);
+	return ret;
 }
 
 enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
@@ -425,41 +535,94 @@ enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 	struct req *r = *req_cls;
 	struct conn *c = conn_of(connection);
 
+	(void)version;
 	if (c == NULL)
 		return MHD_NO;
-	if (r == NULL) {
-		r = calloc(1, sizeof(*r));
+	if (r == NULL) { /* no request_start(): out of memory there */
+		r = req_new(c, NULL, 0);
 		if (r == NULL)
 			return MHD_NO;
-		clock_gettime(CLOCK_MONOTONIC, &r->start);
-		c->requests_started = 1;
 		*req_cls = r;
-		return MHD_YES;
 	}
-	if (*upload_data_size > 0) {
-		take_upload(r, upload_data, *upload_data_size);
+	if (r->answered) { /* refused early: drop whatever still comes */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	{
-		char *path = full_path(connection, url);
-		enum MHD_Result ret;
-
-		if (path == NULL)
-			return MHD_NO;
-		ret = finish(l, connection, c, r, path, method);
-		free(path);
-		return ret;
+	if (!r->headers_done) {
+		r->headers_done = 1;
+		snprintf(r->method, sizeof(r->method), "%s", method);
+		check_headers(l->cl, connection, r);
+		if (r->refuse != OUTCOME_OK) /* answer before any body */
+			return answer(l, connection, c, r, url, method);
+		return MHD_YES;
 	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (take_upload(r, upload_data, n, l->cl->max_body_size) < 0)
+			return MHD_NO; /* recorded by request_completed() */
+		return MHD_YES;
+	}
+	return answer(l, connection, c, r, url, method);
+}
+
+/* A request that never reached finish(): libmicrohttpd refused it itself
+ * (request line and headers over max_header_size, a malformed request)
+ * or we closed it (a body without Content-Length over max_body_size).
+ * Its row holds the status actually sent, 0 for none. */
+static void record_unanswered(struct listener *l,
+			      struct MHD_Connection *connection,
+			      struct conn *c, struct req *r)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		connection, MHD_CONNECTION_INFO_HTTP_STATUS);
+	unsigned sent = info != NULL ? info->http_status : 0;
+	struct verdict v = { .outcome = OUTCOME_OK };
+	struct db_resync row = { 0 };
+	const char *path = r->uri != NULL ? r->uri : "";
+
+	if (!r->body_too_large && sent < 400)
+		return; /* cut off by the client or a timeout: no request */
+	identify(l, c, path, &v);
+	if (r->body_too_large) {
+		v.outcome = OUTCOME_BODY_TOO_LARGE;
+		snprintf(v.detail, sizeof(v.detail), "%s", r->detail);
+	} else if (sent == MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE ||
+		   sent == MHD_HTTP_URI_TOO_LONG) {
+		v.outcome = sent == MHD_HTTP_URI_TOO_LONG
+				    ? OUTCOME_URI_TOO_LONG
+				    : OUTCOME_HEADERS_TOO_LARGE;
+		snprintf(v.detail, sizeof(v.detail),
+			 "request line and headers over max_header_size %u",
+			 l->cl->max_header_size);
+	} else {
+		v.outcome = OUTCOME_BAD_REQUEST;
+		snprintf(v.detail, sizeof(v.detail),
+			 "refused by the HTTP parser with status %u", sent);
+	}
+	fill_row(&row, l, c, &v, r->method[0] ? r->method : "-", path,
+		 MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+					     MHD_HTTP_HEADER_USER_AGENT));
+	row.status = (int)sent;
+	r->answered = 1;
+	commit_row(l, c, r, &row);
+	db_device_free(v.dev);
 }
 
 void request_completed(void *cls, struct MHD_Connection *connection,
 		       void **req_cls, enum MHD_RequestTerminationCode toe)
 {
+	struct listener *l = cls;
 	struct req *r = *req_cls;
+	struct conn *c = conn_of(connection);
 
 	if (r == NULL)
 		return;
+	if (!r->answered && c != NULL &&
+	    toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+		record_unanswered(l, connection, c, r);
+	free(r->uri);
 	free(r->body);
 	free(r);
 	*req_cls = NULL;

@@ -4,8 +4,13 @@
 
 #include <microhttpd.h>
 
-#define REQUEST_MAX_BODY (64u * 1024)   /* POST body (--post, reports) */
-#define REQUEST_MAX_PATH 4096           /* path + query kept and checked */
+/* The limits on a request are per listener: max_url_length, max_headers,
+ * max_body_size and max_header_size in struct conf_listener. */
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line is in; cls is the
+ * listener.  Returns the request's state (MHD's *req_cls). */
+void *request_start(void *cls, const char *uri,
+		    struct MHD_Connection *connection);
 
 enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 			       const char *url, const char *method,

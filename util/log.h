@@ -7,6 +7,8 @@ enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 /* Parse "error|warn|info|debug"; returns -1 on an unknown name. */
 int log_level_parse(const char *name);
 void log_set_level(enum log_level level);
+/* Send every later line to syslog (daemon facility) instead of stderr. */
+void log_use_syslog(const char *ident);
 int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -62,6 +62,7 @@ is() {
 	else
 		not_ok "$1"
 		diag "got:  '$2'" "want: '$3'"
+		return 1
 	fi
 }
 # like DESCRIPTION GOT GLOB
@@ -96,6 +97,7 @@ write_conf() {
 		echo "client_cert_time_check = no"
 		echo "unknown_devices = record"
 		echo "log_level = debug"
+		echo "run_as_root = yes"
 		if [ -n "${1:-}" ]; then printf '%s\n' "$1"; fi
 		for ca in sipura linksys sb sb2k mpp; do
 			echo

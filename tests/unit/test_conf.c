@@ -620,6 +620,239 @@ START_TEST(comments_and_quotes)
 }
 END_TEST
 
+/* --- [admin] ------------------------------------------------------------ */
+
+START_TEST(admin_absent)
+{
+	struct conf *c = load_ok("spaprov.conf",
+				 SERVER LISTENER("a", "127.0.0.1", "1"));
+
+	ck_assert_int_eq(c->admin.enabled, 0);
+	ck_assert_ptr_null(c->admin.address);
+	ck_assert_uint_eq(c->admin.session_timeout, 8 * 3600);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(admin_valid)
+{
+	struct conf *c;
+
+	/* plain HTTP on loopback, defaults */
+	c = load_ok("spaprov.conf",
+		    SERVER LISTENER("a", "127.0.0.1", "1")
+		    "[admin]\naddress = 127.0.0.1\nport = 0\n");  /* 9-11 */
+	ck_assert_int_eq(c->admin.enabled, 1);
+	ck_assert_str_eq(c->admin.address, "127.0.0.1");
+	ck_assert_uint_eq(c->admin.port, 0);
+	ck_assert_ptr_null(c->admin.certificate);
+	ck_assert_ptr_null(c->admin.key);
+	ck_assert_ptr_null(c->admin.assets);
+	ck_assert_uint_eq(c->admin.session_timeout, CONF_ADMIN_SESSION_TIMEOUT);
+	ck_assert_int_eq(c->admin.line_section, 9);
+	ck_assert_int_eq(c->admin.line_address, 10);
+	/* listener keys of the same name are unaffected */
+	ck_assert_uint_eq(c->listeners[0].port, 1);
+	conf_free(c);
+
+	/* HTTPS anywhere, every key, before the listeners */
+	c = load_ok("spaprov.conf",
+		    SERVER
+		    "[admin]\naddress = 10.1.2.3\nport = 8443\n"     /* 3-5 */
+		    "certificate = sb2k.crt\nkey = sb2k.key\n"       /* 6-7 */
+		    "session_timeout = 30m\nassets = web\n"          /* 8-9 */
+		    LISTENER("a", "10.1.2.3", "8444"));
+	ck_assert_str_eq(c->admin.address, "10.1.2.3");
+	ck_assert_uint_eq(c->admin.port, 8443);
+	ck_assert_str_eq(c->admin.certificate, in_tmp("sb2k.crt"));
+	ck_assert_str_eq(c->admin.key, in_tmp("sb2k.key"));
+	ck_assert_uint_eq(c->admin.session_timeout, 1800);
+	ck_assert_str_eq(c->admin.assets, in_tmp("web"));
+	ck_assert_int_eq(c->admin.line_certificate, 6);
+	ck_assert_int_eq(c->admin.line_key, 7);
+	ck_assert_int_eq(c->admin.line_assets, 9);
+	ck_assert_uint_eq(c->n_listeners, 1);
+	conf_free(c);
+
+	/* IPv6 loopback and v4-mapped loopback are loopback */
+	conf_free(load_ok("spaprov.conf", SERVER LISTENER("a", "::1", "1")
+			  "[admin]\naddress = ::1\nport = 3\n"));
+	conf_free(load_ok("spaprov.conf", SERVER LISTENER("a", "::1", "1")
+			  "[admin]\naddress = ::ffff:127.0.0.9\nport = 3\n"));
+	conf_free(load_ok("spaprov.conf", SERVER LISTENER("a", "::1", "1")
+			  "[admin]\naddress = 127.200.0.1\nport = 3\n"));
+}
+END_TEST
+
+START_TEST(admin_durations)
+{
+	static const struct { const char *text; unsigned secs; } ok[] = {
+		{ "60", 60 }, { "90s", 90 }, { "15m", 900 }, { "8h", 28800 },
+		{ "30d", 2592000 }, { "2592000", 2592000 },
+	};
+	static const char *const bad[] = { "59", "0", "1m5", "h", "8x",
+					   "31d", "-1", "8 h", "99999999999d" };
+	char text[512], want[256];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct conf *c;
+
+		snprintf(text, sizeof(text), SERVER LISTENER("a", "::1", "1")
+			 "[admin]\naddress = ::1\nport = 3\n"
+			 "session_timeout = %s\n", ok[i].text);
+		c = load_ok("spaprov.conf", text);
+		ck_assert_uint_eq(c->admin.session_timeout, ok[i].secs);
+		conf_free(c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), SERVER LISTENER("a", "::1", "1")
+			 "[admin]\naddress = ::1\nport = 3\n"
+			 "session_timeout = %s\n", bad[i]);
+		snprintf(want, sizeof(want), "spaprov.conf:12: session_timeout: "
+			 "expected a duration from 60s to 30d (a number of "
+			 "seconds, or with s, m, h or d)");
+		expect_error(text, want);
+	}
+}
+END_TEST
+
+START_TEST(admin_errors)
+{
+	/* plain HTTP away from loopback is refused, naming the address line */
+	expect_error(SERVER LISTENER("a", "::1", "1")
+		     "[admin]\nport = 8080\naddress = 0.0.0.0\n",
+		     "spaprov.conf:11: address: plain HTTP only on a loopback "
+		     "address (127.0.0.1 or ::1); give certificate and key to "
+		     "serve HTTPS on 0.0.0.0");
+	expect_error(SERVER LISTENER("a", "::1", "1")
+		     "[admin]\naddress = ::\nport = 8080\n",
+		     "spaprov.conf:10: address: plain HTTP only on a loopback "
+		     "address (127.0.0.1 or ::1); give certificate and key to "
+		     "serve HTTPS on ::");
+	expect_error(SERVER LISTENER("a", "::1", "1")
+		     "[admin]\naddress = 128.0.0.1\nport = 8080\n",
+		     "spaprov.conf:10: address: plain HTTP only on a loopback "
+		     "address (127.0.0.1 or ::1); give certificate and key to "
+		     "serve HTTPS on 128.0.0.1");
+	/* half of the TLS pair */
+	expect_error(SERVER LISTENER("a", "::1", "1")
+		     "[admin]\naddress = ::1\nport = 1\ncertificate = sb2k.crt\n",
+		     "spaprov.conf:12: certificate: needs a key too");
+	expect_error(SERVER LISTENER("a", "::1", "1")
+		     "[admin]\naddress = ::1\nport = 1\nkey = sb2k.key\n",
+		     "spaprov.conf:12: key: needs a certificate too");
+	/* required keys, checked when the section closes */
+	expect_error(SERVER "[admin]\nport = 1\n" LISTENER("a", "::1", "1"),
+		     "spaprov.conf:3: [admin]: missing key 'address'");
+	expect_error(SERVER LISTENER("a", "::1", "1") "[admin]\naddress = ::1\n",
+		     "spaprov.conf:9: [admin]: missing key 'port'");
+	/* one section, no name, no listener keys */
+	expect_error(SERVER LISTENER("a", "::1", "1")
+		     "[admin]\naddress = ::1\nport = 1\n[admin]\n",
+		     "spaprov.conf:12: [admin]: duplicate section (first on "
+		     "line 9)");
+	expect_error(SERVER "[admin x]\n",
+		     "spaprov.conf:3: [admin x]: the admin section takes no name");
+	expect_error(SERVER "[admin]\nca = sb2k\n",
+		     "spaprov.conf:4: ca: unknown key");
+	expect_error(SERVER "[admin]\ndatabase = x\n",
+		     "spaprov.conf:4: database: unknown key");
+	expect_error(SERVER "[admin]\nport = 65536\n",
+		     "spaprov.conf:4: port: expected a number from 0 to 65535");
+	expect_error(SERVER "[admin]\naddress = localhost\n",
+		     "spaprov.conf:4: address: not a numeric IP address");
+	expect_error(SERVER "[admin]\ncertificate = missing.crt\n",
+		     "spaprov.conf:4: certificate: cannot read file: No such "
+		     "file or directory");
+	expect_error(SERVER "[admin]\nport = 1\nport = 2\n",
+		     "spaprov.conf:5: port: duplicate key (first on line 4)");
+	/* session_timeout is not a listener key */
+	expect_error(SERVER LISTENER("a", "::1", "1") "session_timeout = 60\n",
+		     "spaprov.conf:9: session_timeout: unknown key");
+	/* the admin socket may not be a listener's */
+	expect_error(SERVER LISTENER("a", "127.0.0.1", "8444")
+		     "[admin]\naddress = 127.0.0.1\nport = 8444\n",
+		     "spaprov.conf:9: [admin]: port 8444 on 127.0.0.1 is already "
+		     "used by listener 'a' (line 3)");
+	conf_free(load_ok("spaprov.conf", SERVER
+			  LISTENER("a", "127.0.0.1", "8444")
+			  "[admin]\naddress = 127.0.0.2\nport = 8444\n"));
+}
+END_TEST
+
+/* The network limits of a listener: defaults, every key set, bounds. */
+START_TEST(listener_limits)
+{
+	struct conf *c = load_ok("spaprov.conf",
+				 SERVER LISTENER("a", "10.0.0.1", "443"));
+	const struct conf_listener *l = &c->listeners[0];
+
+	ck_assert_uint_eq(l->max_header_size, 32768);
+	ck_assert_uint_eq(l->max_body_size, 65536);
+	ck_assert_uint_eq(l->max_url_length, 4096);
+	ck_assert_uint_eq(l->max_headers, 64);
+	ck_assert_uint_eq(l->max_client_chain, 8);
+	ck_assert_uint_eq(l->max_client_cert_size, 65536);
+	conf_free(c);
+
+	c = load_ok("spaprov.conf", SERVER LISTENER("a", "10.0.0.1", "443")
+		    "max_header_size = 4096\nmax_body_size = 0\n"
+		    "max_url_length = 64\nmax_headers = 1\n"
+		    "max_client_chain = 1\nmax_client_cert_size = 1024\n"
+		    LISTENER("b", "10.0.0.1", "444")
+		    "max_header_size = 1048576\nmax_body_size = 16777216\n"
+		    "max_url_length = 65536\nmax_headers = 10000\n"
+		    "max_client_chain = 8\nmax_client_cert_size = 65536\n");
+	l = &c->listeners[0];
+	ck_assert_uint_eq(l->max_header_size, 4096);
+	ck_assert_uint_eq(l->max_body_size, 0);
+	ck_assert_uint_eq(l->max_url_length, 64);
+	ck_assert_uint_eq(l->max_headers, 1);
+	ck_assert_uint_eq(l->max_client_chain, 1);
+	ck_assert_uint_eq(l->max_client_cert_size, 1024);
+	l = &c->listeners[1];
+	ck_assert_uint_eq(l->max_header_size, 1048576);
+	ck_assert_uint_eq(l->max_body_size, 16777216);
+	ck_assert_uint_eq(l->max_url_length, 65536);
+	ck_assert_uint_eq(l->max_headers, 10000);
+	ck_assert_uint_eq(l->max_client_chain, 8);
+	ck_assert_uint_eq(l->max_client_cert_size, 65536);
+	conf_free(c);
+
+	expect_error(SERVER "[listener a]\nmax_header_size = 4095\n",
+		     "spaprov.conf:4: max_header_size: expected a number from "
+		     "4096 to 1048576");
+	expect_error(SERVER "[listener a]\nmax_header_size = 1048577\n",
+		     "spaprov.conf:4: max_header_size: expected a number from "
+		     "4096 to 1048576");
+	expect_error(SERVER "[listener a]\nmax_body_size = 16777217\n",
+		     "spaprov.conf:4: max_body_size: expected a number from "
+		     "0 to 16777216");
+	expect_error(SERVER "[listener a]\nmax_url_length = 63\n",
+		     "spaprov.conf:4: max_url_length: expected a number from "
+		     "64 to 65536");
+	expect_error(SERVER "[listener a]\nmax_headers = 0\n",
+		     "spaprov.conf:4: max_headers: expected a number from "
+		     "1 to 10000");
+	/* deeper chains than the handshake hook keeps are not allowed */
+	expect_error(SERVER "[listener a]\nmax_client_chain = 9\n",
+		     "spaprov.conf:4: max_client_chain: expected a number from "
+		     "1 to 8");
+	expect_error(SERVER "[listener a]\nmax_client_chain = 0\n",
+		     "spaprov.conf:4: max_client_chain: expected a number from "
+		     "1 to 8");
+	expect_error(SERVER "[listener a]\nmax_client_cert_size = 65537\n",
+		     "spaprov.conf:4: max_client_cert_size: expected a number "
+		     "from 1024 to 65536");
+	expect_error(SERVER "[listener a]\nmax_client_cert_size = 1023\n",
+		     "spaprov.conf:4: max_client_cert_size: expected a number "
+		     "from 1024 to 65536");
+	/* listener keys, not [server] ones */
+	expect_error(SERVER "max_headers = 10\n",
+		     "spaprov.conf:3: max_headers: unknown key");
+}
+END_TEST
+
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
 {
@@ -657,6 +890,11 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, err_nul_byte);
 	tcase_add_test(tc, err_file_too_large);
 	tcase_add_test(tc, comments_and_quotes);
+	tcase_add_test(tc, admin_absent);
+	tcase_add_test(tc, admin_valid);
+	tcase_add_test(tc, admin_durations);
+	tcase_add_test(tc, admin_errors);
+	tcase_add_test(tc, listener_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
