@@ -13,6 +13,8 @@ SH_LOG_COMPILER = bash
 INTEGRATION_TESTS = \
 	tests/integration/resync.sh \
 	tests/integration/config-errors.sh \
-	tests/integration/ctl-check.sh
+	tests/integration/ctl-check.sh \
+	tests/integration/ctl-profile-history.sh \
+	tests/integration/service.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
