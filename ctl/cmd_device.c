@@ -1,25 +1,126 @@
+/* spaprovctl device: the inventory.  add, set, show, list, rm, enable,
+ * disable, approve.  MACs in any common notation; values are checked
+ * here, the rules that need the database (exists, status) in db/device. */
 #include "config.h"
 
+#include <ctype.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/conf.h"
 #include "ctl/ctl.h"
+#include "ctl/out.h"
 #include "db/db.h"
+#include "db/device.h"
 #include "tmpl/builtins.h"
 #include "tmpl/tmpl.h"
 #include "util/mac.h"
 
 #define MAX_PROFILE_NAME 64
 #define MAX_DESCRIPTION 1024
+#define MAX_FILTER 128              /* --model, --firmware */
+#define MAX_SEARCH 256              /* --search */
+#define LIST_DEFAULT_LIMIT 100
+#define LIST_MAX_LIMIT 1000000
+#define LIST_MAX_OFFSET 1000000000LL
+#define MAX_NOT_SEEN_DAYS 36500
+#define SECRET_MASK "********"
 
-static void device_usage(FILE *f)
+struct subcmd {
+	const char *name;
+	int (*run)(struct ctl *ctl, int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct subcmd *find_subcmd(const char *name);
+
+static const char mac_help[] =
+	"MAC in any common notation (000E08ABCDEF, 00:0e:08:ab:cd:ef, "
+	"000e.08ab.cdef).\n";
+
+/* Usage of one subcommand: to stdout for --help (exit 0), else stderr. */
+static int sub_usage(const char *name, int help)
 {
-	fprintf(f, "Usage: spaprovctl device add MAC [--profile NAME] "
-		   "[--description TEXT] [--var NAME=VALUE]...\n"
-		   "MAC in any common notation (000E08ABCDEF, "
-		   "00:0e:08:ab:cd:ef, 000e.08ab.cdef).\n");
+	const struct subcmd *s = find_subcmd(name);
+	FILE *f = help ? stdout : stderr;
+
+	fprintf(f, "Usage: spaprovctl device %s\n%s%s", s->usage, s->help,
+		mac_help);
+	return help ? CTL_OK : CTL_USAGE;
+}
+
+/* A malloc'd printf, NULL when out of memory. */
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* --- argument checks ----------------------------------------------------- */
+
+static int parse_mac(const char *arg, char mac[MAC_LEN + 1])
+{
+	if (mac_normalize(arg, mac) == 0)
+		return 0;
+	ctl_err("invalid MAC address '%s' (expected 12 hex digits, e.g. "
+		"00:0e:08:ab:cd:ef)", arg);
+	return -1;
+}
+
+static int check_profile(const char *opt, const char *name)
+{
+	if (name[0] != '\0' && strlen(name) <= MAX_PROFILE_NAME)
+		return 0;
+	ctl_err("%s: profile name must be 1 to %d characters", opt,
+		MAX_PROFILE_NAME);
+	return -1;
+}
+
+static int check_description(const char *text)
+{
+	if (strlen(text) <= MAX_DESCRIPTION)
+		return 0;
+	ctl_err("--description: longer than %d bytes", MAX_DESCRIPTION);
+	return -1;
+}
+
+/* A decimal number in [min, max] for option opt. */
+static int parse_number(const char *opt, const char *arg, long long min,
+			long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	v = strtoll(arg, &end, 10);
+	if (arg[0] == '\0' || *end != '\0' || !isdigit((unsigned char)arg[0])
+	    || v < min || v > max) {
+		ctl_err("%s: expected a number from %lld to %lld, got '%s'",
+			opt, min, max, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A variable name for --var or --unset-var: valid, not a built-in. */
+static int check_var_name(const char *opt, const char *arg, const char *name)
+{
+	if (tmpl_name_valid(name) && !tmpl_is_builtin(name))
+		return 0;
+	ctl_err("%s %s: %s '%s'", opt, arg, tmpl_is_builtin(name)
+		? "reserved built-in name" : "invalid variable name", name);
+	return -1;
 }
 
 /* Split "NAME=VALUE" into vars[*n]; report what is wrong. */
@@ -32,34 +133,82 @@ static int parse_var(const char *arg, struct db_var *vars, size_t *n)
 		ctl_err("--var %s: expected NAME=VALUE", arg);
 		return -1;
 	}
-	name = strndup(arg, (size_t)(eq - arg));
-	if (name == NULL)
+	if ((name = strndup(arg, (size_t)(eq - arg))) == NULL)
 		return -1;
-	if (!tmpl_name_valid(name) || tmpl_is_builtin(name)) {
-		ctl_err("--var %s: %s '%s'", arg, tmpl_is_builtin(name)
-			? "reserved built-in name" : "invalid variable name",
-			name);
-		free(name);
-		return -1;
-	}
+	if (check_var_name("--var", arg, name) < 0)
+		goto fail;
 	if (strlen(eq + 1) > DB_MAX_VALUE) {
 		ctl_err("--var %s: value longer than %d bytes", name,
 			DB_MAX_VALUE);
-		free(name);
-		return -1;
+		goto fail;
 	}
 	for (size_t i = 0; i < *n; i++) {
 		if (strcmp(vars[i].name, name) == 0) {
 			ctl_err("--var %s: given twice", name);
-			free(name);
-			return -1;
+			goto fail;
 		}
 	}
 	vars[*n].name = name;
 	vars[*n].value = (char *)(eq + 1);
 	(*n)++;
 	return 0;
+fail:
+	free(name);
+	return -1;
 }
+
+static void free_var_names(struct db_var *vars, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(vars[i].name);
+}
+
+/* Variables whose values are never shown without --reveal: the name
+ * contains one of these words, any case. */
+static int is_secret_name(const char *name)
+{
+	static const char *const words[] = { "pass", "secret", "key", "pin",
+					     "token" };
+	char lower[TMPL_MAX_NAME + 1];
+	size_t i;
+
+	if (strlen(name) > TMPL_MAX_NAME)
+		return 1; /* not a valid name anyway: hide it */
+	for (i = 0; name[i] != '\0'; i++)
+		lower[i] = (char)tolower((unsigned char)name[i]);
+	lower[i] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(lower, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+static int db_failed(const char *err)
+{
+	ctl_err("%s", err != NULL ? err : "database error");
+	return CTL_DBERROR;
+}
+
+/* After a device got profile `profile` (NULL: none): say when the phone
+ * will get 404 because of it.  Warnings only. */
+static void warn_profile(struct db *db, const char *mac, const char *profile)
+{
+	char *body = NULL, *err = NULL;
+
+	if (profile == NULL) {
+		fprintf(stderr, "spaprovctl: warning: device %s has no "
+			"profile: it gets 404 until it has one\n", mac);
+		return;
+	}
+	if (db_profile_get(db, profile, &body, &err) == DB_NOTFOUND)
+		fprintf(stderr, "spaprovctl: warning: profile '%s' does not "
+			"exist yet: device %s gets 404 until it does\n",
+			profile, mac);
+	free(body);
+	free(err);
+}
+
+/* --- device add ----------------------------------------------------------- */
 
 static int device_add(struct ctl *ctl, int argc, char **argv)
 {
@@ -90,29 +239,18 @@ static int device_add(struct ctl *ctl, int argc, char **argv)
 			if (parse_var(optarg, vars, &n_vars) < 0)
 				goto out;
 			break;
-		case 'h': device_usage(stdout); rc = CTL_OK; goto out;
-		default: device_usage(stderr); rc = CTL_USAGE; goto out;
+		case 'h': rc = sub_usage("add", 1); goto out;
+		default: rc = sub_usage("add", 0); goto out;
 		}
 	}
 	if (optind + 1 != argc) {
-		device_usage(stderr);
-		rc = CTL_USAGE;
+		rc = sub_usage("add", 0);
 		goto out;
 	}
-	if (mac_normalize(argv[optind], mac) < 0) {
-		ctl_err("invalid MAC address '%s'", argv[optind]);
+	if (parse_mac(argv[optind], mac) < 0 ||
+	    (profile != NULL && check_profile("--profile", profile) < 0) ||
+	    check_description(description) < 0)
 		goto out;
-	}
-	if (profile != NULL && (profile[0] == '\0' ||
-				strlen(profile) > MAX_PROFILE_NAME)) {
-		ctl_err("--profile: name must be 1 to %d characters",
-			MAX_PROFILE_NAME);
-		goto out;
-	}
-	if (strlen(description) > MAX_DESCRIPTION) {
-		ctl_err("--description: longer than %d bytes", MAX_DESCRIPTION);
-		goto out;
-	}
 	if ((db = ctl_db(ctl)) == NULL) {
 		rc = CTL_DBERROR;
 		goto out;
@@ -123,6 +261,7 @@ static int device_add(struct ctl *ctl, int argc, char **argv)
 		printf("added device %s (profile %s, %zu variable%s)\n", mac,
 		       profile ? profile : "none", n_vars,
 		       n_vars == 1 ? "" : "s");
+		warn_profile(db, mac, profile);
 		rc = CTL_OK;
 		break;
 	case DB_EXISTS:
@@ -130,22 +269,822 @@ static int device_add(struct ctl *ctl, int argc, char **argv)
 		rc = CTL_INVALID;
 		break;
 	default:
-		ctl_err("%s", err ? err : "database error");
-		rc = CTL_DBERROR;
+		rc = db_failed(err);
 	}
 out:
-	for (size_t i = 0; i < n_vars; i++)
-		free(vars[i].name);
+	free_var_names(vars, n_vars);
 	free(err);
 	return rc;
 }
 
+/* --- device set ----------------------------------------------------------- */
+
+struct set_args {
+	struct db_var vars[DB_MAX_VARS];
+	size_t n_vars;
+	const char *unset[DB_MAX_VARS];
+	size_t n_unset;
+	struct db_device_change change;
+};
+
+static int add_unset(struct set_args *a, const char *name)
+{
+	if (a->n_unset == DB_MAX_VARS) {
+		ctl_err("more than %d --unset-var", DB_MAX_VARS);
+		return -1;
+	}
+	if (check_var_name("--unset-var", name, name) < 0)
+		return -1;
+	for (size_t i = 0; i < a->n_unset; i++) {
+		if (strcmp(a->unset[i], name) == 0) {
+			ctl_err("--unset-var %s: given twice", name);
+			return -1;
+		}
+	}
+	a->unset[a->n_unset++] = name;
+	return 0;
+}
+
+/* Options that exclude each other, and "nothing to change". */
+static int set_conflicts(const struct set_args *a)
+{
+	const struct db_device_change *c = &a->change;
+
+	if (c->profile != NULL && c->clear_profile) {
+		ctl_err("--profile and --no-profile exclude each other");
+		return -1;
+	}
+	for (size_t i = 0; i < a->n_unset; i++)
+		for (size_t j = 0; j < a->n_vars; j++)
+			if (strcmp(a->unset[i], a->vars[j].name) == 0) {
+				ctl_err("variable '%s' given to both --var and "
+					"--unset-var", a->unset[i]);
+				return -1;
+			}
+	if (c->profile == NULL && !c->clear_profile &&
+	    c->description == NULL && a->n_vars == 0 && a->n_unset == 0) {
+		ctl_err("nothing to change: give --profile, --no-profile, "
+			"--description, --var or --unset-var");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the options of `device set` into a; returns -1 or the exit code
+ * to return at once (--help, errors), else 0. */
+static int set_parse(struct set_args *a, int argc, char **argv, int *rc)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "no-profile", no_argument, NULL, 'P' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "var", required_argument, NULL, 'v' },
+		{ "unset-var", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct db_device_change *c = &a->change;
+	int ch;
+
+	*rc = CTL_INVALID;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "p:Pd:v:u:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (check_profile("--profile", optarg) < 0)
+				return -1;
+			c->profile = optarg;
+			break;
+		case 'P': c->clear_profile = 1; break;
+		case 'd':
+			if (check_description(optarg) < 0)
+				return -1;
+			c->description = optarg;
+			break;
+		case 'v':
+			if (a->n_vars == DB_MAX_VARS) {
+				ctl_err("more than %d variables", DB_MAX_VARS);
+				return -1;
+			}
+			if (parse_var(optarg, a->vars, &a->n_vars) < 0)
+				return -1;
+			break;
+		case 'u':
+			if (add_unset(a, optarg) < 0)
+				return -1;
+			break;
+		case 'h': *rc = sub_usage("set", 1); return -1;
+		default: *rc = sub_usage("set", 0); return -1;
+		}
+	}
+	if (optind + 1 != argc) {
+		*rc = sub_usage("set", 0);
+		return -1;
+	}
+	if (set_conflicts(a) < 0) {
+		*rc = CTL_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
+static int device_set(struct ctl *ctl, int argc, char **argv)
+{
+	struct set_args *a = calloc(1, sizeof(*a));
+	char mac[MAC_LEN + 1], *err = NULL;
+	struct db *db;
+	int rc = CTL_DBERROR;
+
+	if (a == NULL)
+		return CTL_DBERROR;
+	if (set_parse(a, argc, argv, &rc) < 0)
+		goto out;
+	rc = CTL_INVALID;
+	if (parse_mac(argv[optind], mac) < 0)
+		goto out;
+	if ((db = ctl_db(ctl)) == NULL) {
+		rc = CTL_DBERROR;
+		goto out;
+	}
+	a->change.set = a->vars;
+	a->change.n_set = a->n_vars;
+	a->change.unset = a->unset;
+	a->change.n_unset = a->n_unset;
+	switch (db_device_update(db, mac, &a->change, &err)) {
+	case DB_OK:
+		printf("updated device %s\n", mac);
+		if (a->change.profile != NULL)
+			warn_profile(db, mac, a->change.profile);
+		rc = CTL_OK;
+		break;
+	case DB_NOTFOUND: ctl_err("%s", err); rc = CTL_NOTFOUND; break;
+	case DB_INVALID: ctl_err("%s", err); rc = CTL_INVALID; break;
+	default: rc = db_failed(err);
+	}
+out:
+	free_var_names(a->vars, a->n_vars);
+	free(a);
+	free(err);
+	return rc;
+}
+
+/* --- device show ---------------------------------------------------------- */
+
+/* A record being built: columns, values, and the strings it owns. */
+struct record {
+	struct out_col *cols;
+	const char **vals;
+	char **owned;
+	size_t n, cap, n_owned;
+};
+
+static void rec_add(struct record *r, const char *name, enum out_type type,
+		    const char *value)
+{
+	if (r->n == r->cap)
+		return;
+	r->cols[r->n].name = name;
+	r->cols[r->n].type = type;
+	r->vals[r->n] = value;
+	r->n++;
+}
+
+/* Keep s (malloc'd, may be NULL) until the record is freed. */
+static char *rec_own(struct record *r, char *s)
+{
+	if (s != NULL && r->n_owned < r->cap)
+		r->owned[r->n_owned++] = s;
+	else if (s != NULL) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+static int rec_init(struct record *r, size_t cap)
+{
+	memset(r, 0, sizeof(*r));
+	r->cols = calloc(cap, sizeof(*r->cols));
+	r->vals = calloc(cap, sizeof(*r->vals));
+	r->owned = calloc(cap, sizeof(*r->owned));
+	r->cap = cap;
+	return r->cols && r->vals && r->owned ? 0 : -1;
+}
+
+static void rec_free(struct record *r)
+{
+	for (size_t i = 0; i < r->n_owned; i++)
+		free(r->owned[i]);
+	free(r->owned);
+	free(r->cols);
+	free(r->vals);
+}
+
+/* The provisioning CA a model's firmware trusts (DOMAIN.md s.1): "sb2k"
+ * stands for "sb2k, else sb".  NULL when the model says nothing. */
+static const char *model_ca(const char *model)
+{
+	char m[MAX_FILTER + 1];
+	size_t n = 0, digits = 0;
+
+	for (const char *p = model; *p != '\0' && n < MAX_FILTER; p++)
+		if (isalnum((unsigned char)*p))
+			m[n++] = (char)toupper((unsigned char)*p);
+	m[n] = '\0';
+	if (strncmp(m, "CP", 2) == 0 && n > 6 && isdigit((unsigned char)m[2])
+	    && strcmp(m + n - 4, "3PCC") == 0)
+		return "sb2k";
+	if (strncmp(m, "PAP2T", 5) == 0 || strncmp(m, "WRP400", 6) == 0)
+		return "sipura";
+	if (strncmp(m, "PAP2", 4) == 0 || strncmp(m, "WRTP", 4) == 0 ||
+	    strncmp(m, "RTP", 3) == 0)
+		return "linksys";
+	if (strncmp(m, "SPA", 3) != 0)
+		return NULL;
+	while (isdigit((unsigned char)m[3 + digits]))
+		digits++;
+	if (strncmp(m + 3, "232", 3) == 0 && digits == 3)
+		return "sb2k";
+	if (digits == 3 && (m[3] == '5' || m[3] == '1'))
+		return "sb2k";
+	if ((digits == 4 && (m[3] == '2' || m[3] == '3')) ||
+	    (digits == 3 && m[3] == '9'))
+		return "sipura";
+	return NULL;
+}
+
+static const struct conf_listener *listener_for_ca(const struct conf *conf,
+						   const char *name)
+{
+	enum conf_ca ca;
+
+	if (conf_ca_parse(name, &ca) < 0)
+		return NULL;
+	for (size_t i = 0; i < conf->n_listeners; i++)
+		if (conf->listeners[i].ca == ca)
+			return &conf->listeners[i];
+	return NULL;
+}
+
+struct recommendation {
+	const char *listener;              /* name, NULL if none */
+	const struct conf_listener *conf;  /* NULL if not configured */
+	char *reason;                      /* malloc'd */
+};
+
+/* Why the model does not decide: "model unknown", "no CA known for model
+ * X" or "model X needs the Y CA, which no listener has". */
+static char *model_reason(const char *model, const char *ca)
+{
+	if (model == NULL)
+		return fmt("model unknown");
+	if (ca == NULL)
+		return fmt("no CA known for model %s", model);
+	return fmt("model %s needs the %s CA, which no listener has", model,
+		   ca);
+}
+
+/* Which listener the phone's Profile_Rule should point at: the one of
+ * the CA its model trusts, else the one it last used. */
+static void recommend(const struct conf *conf, const struct db_device *dev,
+		      const char *last_listener, struct recommendation *out)
+{
+	const char *want = dev->model ? model_ca(dev->model) : NULL;
+	const char *ca = want;
+	char *why;
+
+	memset(out, 0, sizeof(*out));
+	if (want != NULL && strcmp(want, "sb2k") == 0 &&
+	    listener_for_ca(conf, "sb2k") == NULL)
+		ca = "sb";
+	if (ca != NULL && (out->conf = listener_for_ca(conf, ca)) != NULL) {
+		out->listener = out->conf->name;
+		out->reason = fmt("model %s trusts the %s CA%s", dev->model, ca,
+				  strcmp(ca, want) == 0 ? "" :
+				  " (no sb2k listener)");
+		return;
+	}
+	why = model_reason(dev->model, ca);
+	if (last_listener != NULL) {
+		out->listener = last_listener;
+		out->conf = conf_listener_find(conf, last_listener);
+		out->reason = fmt("%s; the listener it last used%s", why ? why
+				  : "", out->conf ? "" : " (not configured "
+				  "any more)");
+	} else {
+		out->reason = fmt("%s, and it never resynced", why ? why : "");
+	}
+	free(why);
+}
+
+static void show_identity(struct record *r, const struct db_device *dev)
+{
+	rec_add(r, "mac", OUT_TEXT, dev->mac);
+	rec_add(r, "status", OUT_TEXT, dev->status);
+	rec_add(r, "model", OUT_TEXT, dev->model);
+	rec_add(r, "serial", OUT_TEXT, dev->serial);
+	rec_add(r, "firmware", OUT_TEXT, dev->firmware);
+	rec_add(r, "profile", OUT_TEXT, dev->profile);
+	rec_add(r, "description", OUT_TEXT, dev->description);
+	rec_add(r, "cert_subject", OUT_TEXT, dev->cert_subject);
+	rec_add(r, "cert_issuer", OUT_TEXT, dev->cert_issuer);
+	rec_add(r, "created", OUT_TEXT, dev->created);
+	rec_add(r, "updated", OUT_TEXT, dev->updated);
+	rec_add(r, "last_seen", OUT_TEXT, dev->last_seen);
+}
+
+/* Variables as "var:NAME" fields (the CSV export's column names). */
+static void show_vars(struct record *r, const struct db_device *dev,
+		      int reveal)
+{
+	for (size_t i = 0; i < dev->n_vars; i++) {
+		const char *v = dev->vars[i].value;
+		char *name = rec_own(r, fmt("var:%s", dev->vars[i].name));
+
+		if (name == NULL)
+			continue;
+		if (!reveal && is_secret_name(dev->vars[i].name))
+			v = SECRET_MASK;
+		rec_add(r, name, OUT_TEXT, v);
+	}
+}
+
+static void show_last(struct record *r, const struct db_last_resync *l)
+{
+	rec_add(r, "last_resync_time", OUT_TEXT, l->ts);
+	rec_add(r, "last_resync_listener", OUT_TEXT, l->listener);
+	rec_add(r, "last_resync_ca", OUT_TEXT, l->ca);
+	rec_add(r, "last_resync_status", OUT_INT,
+		l->ts ? rec_own(r, fmt("%d", l->status)) : NULL);
+	rec_add(r, "last_resync_outcome", OUT_TEXT, l->outcome);
+	rec_add(r, "last_resync_detail", OUT_TEXT, l->detail);
+	rec_add(r, "last_resync_tls_version", OUT_TEXT, l->tls_version);
+	rec_add(r, "last_resync_cipher", OUT_TEXT, l->cipher);
+	rec_add(r, "last_resync_remote_addr", OUT_TEXT, l->remote_addr);
+}
+
+static void show_recommended(struct record *r, const struct recommendation *c)
+{
+	rec_add(r, "recommended_listener", OUT_TEXT, c->listener);
+	rec_add(r, "recommended_ca", OUT_TEXT,
+		c->conf ? conf_ca_name(c->conf->ca) : NULL);
+	rec_add(r, "recommended_address", OUT_TEXT,
+		c->conf ? c->conf->address : NULL);
+	rec_add(r, "recommended_port", OUT_INT, c->conf ?
+		rec_own(r, fmt("%u", c->conf->port)) : NULL);
+	rec_add(r, "recommended_reason", OUT_TEXT, c->reason);
+}
+
+#define SHOW_FIXED_FIELDS 32  /* fields of `device show` besides variables */
+
+static int show_print(struct ctl *ctl, const struct db_device *dev,
+		      const struct db_last_resync *last, int json, int reveal)
+{
+	struct conf *conf = ctl_conf(ctl);
+	struct recommendation rec;
+	struct record r;
+
+	if (conf == NULL)
+		return CTL_DBERROR;
+	if (rec_init(&r, SHOW_FIXED_FIELDS + dev->n_vars) < 0) {
+		rec_free(&r);
+		return CTL_DBERROR;
+	}
+	recommend(conf, dev, last->listener, &rec);
+	show_identity(&r, dev);
+	show_vars(&r, dev, reveal);
+	show_last(&r, last);
+	show_recommended(&r, &rec);
+	out_record(json, r.cols, r.n, r.vals);
+	free(rec.reason);
+	rec_free(&r);
+	return CTL_OK;
+}
+
+static int device_show(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "reveal", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct db_last_resync last = { 0 };
+	struct db_device *dev = NULL;
+	char mac[MAC_LEN + 1], *err = NULL;
+	int ch, json = 0, reveal = 0, rc = CTL_DBERROR;
+	struct db *db;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "jrh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': json = 1; break;
+		case 'r': reveal = 1; break;
+		case 'h': return sub_usage("show", 1);
+		default: return sub_usage("show", 0);
+		}
+	}
+	if (optind + 1 != argc)
+		return sub_usage("show", 0);
+	if (parse_mac(argv[optind], mac) < 0)
+		return CTL_INVALID;
+	if ((db = ctl_db(ctl)) == NULL)
+		return CTL_DBERROR;
+	switch (db_device_get(db, mac, &dev, &err)) {
+	case DB_OK: break;
+	case DB_NOTFOUND:
+		ctl_err("no device %s", mac);
+		rc = CTL_NOTFOUND;
+		goto out;
+	default: rc = db_failed(err); goto out;
+	}
+	if (db_device_last_resync(db, mac, &last, &err) == DB_ERROR) {
+		rc = db_failed(err);
+		goto out;
+	}
+	rc = show_print(ctl, dev, &last, json, reveal);
+out:
+	db_last_resync_clear(&last);
+	db_device_free(dev);
+	free(err);
+	return rc;
+}
+
+/* --- device list ---------------------------------------------------------- */
+
+static const struct out_col list_cols[] = {
+	{ "mac", OUT_TEXT }, { "status", OUT_TEXT }, { "model", OUT_TEXT },
+	{ "serial", OUT_TEXT }, { "firmware", OUT_TEXT },
+	{ "profile", OUT_TEXT }, { "last_seen", OUT_TEXT },
+	{ "listener", OUT_TEXT }, { "ca", OUT_TEXT },
+	{ "description", OUT_TEXT },
+};
+#define LIST_NCOLS (sizeof(list_cols) / sizeof(list_cols[0]))
+
+static int list_row(void *ctx, const struct db_device_row *d)
+{
+	const char *v[LIST_NCOLS] = { d->mac, d->status, d->model, d->serial,
+				      d->firmware, d->profile, d->last_seen,
+				      d->listener, d->ca, d->description };
+
+	out_row(ctx, v);
+	return 0;
+}
+
+static int check_filter_text(const char *opt, const char *v, size_t max)
+{
+	if (v[0] != '\0' && strlen(v) <= max)
+		return 0;
+	ctl_err("%s: must be 1 to %zu characters", opt, max);
+	return -1;
+}
+
+/* The MAC part of --search: the normalised MAC when it parses; else, for
+ * hex digits with separators, the digits in lower case; else the text. */
+static void search_mac(const char *text, char *out, size_t size)
+{
+	size_t n = 0;
+	int hexish = 1;
+
+	if (size > MAC_LEN && mac_normalize(text, out) == 0)
+		return;
+	for (const char *p = text; *p != '\0'; p++)
+		if (!isxdigit((unsigned char)*p) && strchr(":-.", *p) == NULL)
+			hexish = 0;
+	for (const char *p = text; *p != '\0' && n + 1 < size; p++)
+		if (!hexish || isxdigit((unsigned char)*p))
+			out[n++] = (char)tolower((unsigned char)*p);
+	out[n] = '\0';
+}
+
+static int list_option(int ch, const char *arg, struct db_device_filter *f)
+{
+	long long n;
+
+	switch (ch) {
+	case 's':
+		if (strcmp(arg, "enabled") && strcmp(arg, "disabled") &&
+		    strcmp(arg, "pending")) {
+			ctl_err("--status: expected enabled, disabled or "
+				"pending, got '%s'", arg);
+			return -1;
+		}
+		f->status = arg;
+		return 0;
+	case 'm': f->model = arg; return check_filter_text("--model", arg,
+							    MAX_FILTER);
+	case 'f': f->firmware = arg;
+		return check_filter_text("--firmware", arg, MAX_FILTER);
+	case 'p': f->profile = arg; return check_profile("--profile", arg);
+	case 'q': f->search_text = arg;
+		return check_filter_text("--search", arg, MAX_SEARCH);
+	case 'c': {
+		enum conf_ca ca;
+
+		f->ca = arg;
+		if (conf_ca_parse(arg, &ca) == 0)
+			return 0;
+		ctl_err("--ca: expected sipura, linksys, sb, sb2k or mpp, "
+			"got '%s'", arg);
+		return -1;
+	}
+	case 'n':
+		if (parse_number("--not-seen-days", arg, 0, MAX_NOT_SEEN_DAYS,
+				 &n) < 0)
+			return -1;
+		f->not_seen_days = (int)n;
+		return 0;
+	case 'l':
+		return parse_number("--limit", arg, 1, LIST_MAX_LIMIT,
+				    &f->limit);
+	case 'o':
+		return parse_number("--offset", arg, 0, LIST_MAX_OFFSET,
+				    &f->offset);
+	}
+	return -1;
+}
+
+static int device_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "status", required_argument, NULL, 's' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "firmware", required_argument, NULL, 'f' },
+		{ "not-seen-days", required_argument, NULL, 'n' },
+		{ "search", required_argument, NULL, 'q' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct db_device_filter f = { .not_seen_days = -1,
+				      .limit = LIST_DEFAULT_LIMIT };
+	char mac_part[MAX_SEARCH + 1], *err = NULL;
+	long long total = 0;
+	struct out *o;
+	struct db *db;
+	int ch, json = 0, rc;
+	size_t shown;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "s:m:p:c:f:n:q:l:o:jh", opts,
+				 NULL)) != -1) {
+		if (ch == 'j')
+			json = 1;
+		else if (ch == 'h')
+			return sub_usage("list", 1);
+		else if (ch == '?' || ch == ':')
+			return sub_usage("list", 0);
+		else if (list_option(ch, optarg, &f) < 0)
+			return CTL_INVALID;
+	}
+	if (optind != argc)
+		return sub_usage("list", 0);
+	if (f.search_text != NULL) {
+		search_mac(f.search_text, mac_part, sizeof(mac_part));
+		f.search_mac = mac_part;
+	}
+	if ((db = ctl_db(ctl)) == NULL)
+		return CTL_DBERROR;
+	if ((o = out_new(json, list_cols, LIST_NCOLS)) == NULL)
+		return db_failed("out of memory");
+	rc = db_device_list(db, &f, list_row, o, &total, &err);
+	shown = out_finish(o);
+	if (rc != DB_OK) {
+		rc = db_failed(err);
+		free(err);
+		return rc;
+	}
+	if (!json)
+		fprintf(stderr, "(%zu of %lld devices)\n", shown, total);
+	return CTL_OK;
+}
+
+/* --- device rm ------------------------------------------------------------ */
+
+static int device_rm(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "yes", no_argument, NULL, 'y' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char mac[MAC_LEN + 1], *err = NULL;
+	int ch, yes = 0, rc;
+	size_t n_vars = 0;
+	struct db *db;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'y': yes = 1; break;
+		case 'h': return sub_usage("rm", 1);
+		default: return sub_usage("rm", 0);
+		}
+	}
+	if (optind + 1 != argc)
+		return sub_usage("rm", 0);
+	if (parse_mac(argv[optind], mac) < 0)
+		return CTL_INVALID;
+	if (!yes) {
+		ctl_err("device rm deletes device %s and its variables: add "
+			"--yes to confirm", mac);
+		return CTL_USAGE;
+	}
+	if ((db = ctl_db(ctl)) == NULL)
+		return CTL_DBERROR;
+	switch (db_device_remove(db, mac, &n_vars, &err)) {
+	case DB_OK:
+		printf("removed device %s and its %zu variable%s (its resyncs "
+		       "stay in the ledger)\n", mac, n_vars,
+		       n_vars == 1 ? "" : "s");
+		rc = CTL_OK;
+		break;
+	case DB_NOTFOUND: ctl_err("%s", err); rc = CTL_NOTFOUND; break;
+	default: rc = db_failed(err);
+	}
+	free(err);
+	return rc;
+}
+
+/* --- device enable, disable, approve -------------------------------------- */
+
+/* What each status command does. */
+struct status_cmd {
+	const char *name, *status;
+	unsigned from;
+};
+
+static const struct status_cmd status_cmds[] = {
+	{ "enable", "enabled", DB_STATUS_ENABLED | DB_STATUS_DISABLED },
+	{ "disable", "disabled", DB_STATUS_ANY },
+	{ "approve", "enabled", DB_STATUS_PENDING },
+};
+
+static int status_refused(const struct status_cmd *sc, const char *mac,
+			  const char *prev)
+{
+	if (strcmp(sc->name, "approve") == 0)
+		ctl_err("device %s is not pending (it is %s): only a pending "
+			"device can be approved", mac, prev);
+	else
+		ctl_err("device %s is %s: use 'spaprovctl device approve %s'",
+			mac, prev, mac);
+	return CTL_INVALID;
+}
+
+static void status_done(struct db *db, const struct status_cmd *sc,
+			const char *mac, const char *prev)
+{
+	struct db_device *dev = NULL;
+	char *err = NULL;
+
+	if (strcmp(prev, sc->status) == 0 && strcmp(sc->name, "approve")) {
+		printf("device %s is already %s\n", mac, prev);
+		return;
+	}
+	if (db_device_get(db, mac, &dev, &err) != DB_OK) {
+		free(err);
+		printf("device %s is now %s (was %s)\n", mac, sc->status, prev);
+		return;
+	}
+	printf("device %s is now %s (was %s), profile %s\n", mac, dev->status,
+	       prev, dev->profile ? dev->profile : "none");
+	if (strcmp(dev->status, "enabled") == 0)
+		warn_profile(db, mac, dev->profile);
+	db_device_free(dev);
+}
+
+static int status_change(struct ctl *ctl, const struct status_cmd *sc,
+			 int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int approve = strcmp(sc->name, "approve") == 0, ch, rc;
+	char mac[MAC_LEN + 1], prev[DB_STATUS_LEN] = "", *err = NULL;
+	const char *profile = NULL;
+	struct db *db;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, approve ? "p:h" : "h", opts,
+				 NULL)) != -1) {
+		if (ch == 'p' && approve) {
+			if (check_profile("--profile", optarg) < 0)
+				return CTL_INVALID;
+			profile = optarg;
+		} else {
+			return sub_usage(sc->name, ch == 'h');
+		}
+	}
+	if (optind + 1 != argc)
+		return sub_usage(sc->name, 0);
+	if (parse_mac(argv[optind], mac) < 0)
+		return CTL_INVALID;
+	if ((db = ctl_db(ctl)) == NULL)
+		return CTL_DBERROR;
+	switch (db_device_set_status(db, mac, sc->status, sc->from, profile,
+				     prev, &err)) {
+	case DB_OK: status_done(db, sc, mac, prev); rc = CTL_OK; break;
+	case DB_NOTFOUND: ctl_err("%s", err); rc = CTL_NOTFOUND; break;
+	case DB_INVALID: rc = status_refused(sc, mac, prev); break;
+	default: rc = db_failed(err);
+	}
+	free(err);
+	return rc;
+}
+
+static int device_enable(struct ctl *ctl, int argc, char **argv)
+{
+	return status_change(ctl, &status_cmds[0], argc, argv);
+}
+
+static int device_disable(struct ctl *ctl, int argc, char **argv)
+{
+	return status_change(ctl, &status_cmds[1], argc, argv);
+}
+
+static int device_approve(struct ctl *ctl, int argc, char **argv)
+{
+	return status_change(ctl, &status_cmds[2], argc, argv);
+}
+
+/* --- dispatch ------------------------------------------------------------- */
+
+static const struct subcmd subcmds[] = {
+	{ "add", device_add,
+	  "add MAC [--profile NAME] [--description TEXT] [--var NAME=VALUE]...",
+	  "Register an enabled device.  The profile may be stored later.\n" },
+	{ "set", device_set,
+	  "set MAC [--profile NAME | --no-profile] [--description TEXT]\n"
+	  "        [--var NAME=VALUE]... [--unset-var NAME]...",
+	  "Change a device, all in one transaction.  Exit 2 if the device or "
+	  "a variable\nto unset does not exist.\n" },
+	{ "show", device_show, "show MAC [--json] [--reveal]",
+	  "Identity, variables, certificate seen, last resync and the "
+	  "listener its\nProfile_Rule should use.  Values of variables named "
+	  "*pass*, *secret*, *key*,\n*pin* or *token* show as " SECRET_MASK
+	  " unless --reveal.\n" },
+	{ "list", device_list,
+	  "list [--status enabled|disabled|pending] [--model M] [--profile P]"
+	  "\n        [--ca sipura|linksys|sb|sb2k|mpp] [--firmware F] "
+	  "[--not-seen-days N]\n        [--search TEXT] [--limit N] "
+	  "[--offset N] [--json]",
+	  "Devices in MAC order, 100 by default; \"(N of TOTAL devices)\" on "
+	  "stderr.\n--ca: CA of the last resync.  --not-seen-days: includes "
+	  "devices never seen.\n--search: MAC (any notation, or part of one), "
+	  "description or a variable value.\n" },
+	{ "rm", device_rm, "rm MAC --yes",
+	  "Delete a device and its variables (its resyncs stay in the "
+	  "ledger).\n" },
+	{ "enable", device_enable, "enable MAC",
+	  "Serve a disabled device again (a pending one needs approve).\n" },
+	{ "disable", device_disable, "disable MAC",
+	  "Refuse the device (403) until enabled.\n" },
+	{ "approve", device_approve, "approve MAC [--profile NAME]",
+	  "Enable a pending device recorded by spaprovd (exit 3 if it is not "
+	  "pending).\n" },
+};
+#define N_SUBCMDS (sizeof(subcmds) / sizeof(subcmds[0]))
+
+static const struct subcmd *find_subcmd(const char *name)
+{
+	for (size_t i = 0; i < N_SUBCMDS; i++)
+		if (strcmp(subcmds[i].name, name) == 0)
+			return &subcmds[i];
+	return NULL;
+}
+
+static int device_usage(int help)
+{
+	FILE *f = help ? stdout : stderr;
+
+	fprintf(f, "Usage: spaprovctl device COMMAND [ARGS]\n");
+	for (size_t i = 0; i < N_SUBCMDS; i++)
+		fprintf(f, "  %s\n", subcmds[i].usage);
+	fprintf(f, "%s'spaprovctl device COMMAND --help' describes each.\n",
+		mac_help);
+	return help ? CTL_OK : CTL_USAGE;
+}
+
 int cmd_device(struct ctl *ctl, int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "add") == 0)
-		return device_add(ctl, argc - 1, argv + 1);
-	device_usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout
-								  : stderr);
-	return argc >= 2 && strcmp(argv[1], "--help") == 0 ? CTL_OK
-							   : CTL_USAGE;
+	const struct subcmd *s;
+
+	if (argc < 2)
+		return device_usage(0);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return device_usage(1);
+	if ((s = find_subcmd(argv[1])) == NULL) {
+		ctl_err("unknown device command '%s' (see spaprovctl device "
+			"--help)", argv[1]);
+		return CTL_USAGE;
+	}
+	return s->run(ctl, argc - 1, argv + 1);
 }

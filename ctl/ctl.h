@@ -34,6 +34,7 @@ int cmd_device(struct ctl *ctl, int argc, char **argv);
 int cmd_profile(struct ctl *ctl, int argc, char **argv);
 int cmd_history(struct ctl *ctl, int argc, char **argv);
 int cmd_stats(struct ctl *ctl, int argc, char **argv);
+int cmd_db(struct ctl *ctl, int argc, char **argv);
 int cmd_lab_pki(struct ctl *ctl, int argc, char **argv);
 int cmd_check(struct ctl *ctl, int argc, char **argv);
 int cmd_csr(struct ctl *ctl, int argc, char **argv);

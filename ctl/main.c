@@ -20,14 +20,18 @@ static const struct {
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "device", cmd_device, "device add MAC [--profile NAME] "
-	  "[--description TEXT] [--var K=V]..." },
+	{ "device", cmd_device, "device add|set|show|rm|enable|disable|approve "
+	  "MAC [OPTIONS] (device --help)" },
+	{ "device", cmd_device, "device list [--status S] [--model M] "
+	  "[--profile P] [--ca CA] [--firmware F]\n    [--not-seen-days N] "
+	  "[--search TEXT] [--limit N] [--offset N] [--json]" },
 	{ "profile", cmd_profile, "profile set|get|list|rm|render ... "
 	  "(profile --help)" },
 	{ "history", cmd_history, "history [MAC] [--since T] [--until T] "
 	  "[--status N] [--outcome NAME]\n    [--listener NAME] [--limit N] "
 	  "[--json]" },
 	{ "stats", cmd_stats, "stats [--since T] [--json]" },
+	{ "db", cmd_db, "db backup FILE | db check" },
 	{ "lab-pki", cmd_lab_pki, "lab-pki DIR [--fqdn NAME] "
 	  "[--cisco-root FILE]" },
 	{ "check", cmd_check, "check [--json]" },

@@ -96,8 +96,8 @@ static json_t *json_object_of(const struct out_col *cols, size_t ncols,
 	return obj;
 }
 
-/* Printable, cut to OUT_MAX_CELL bytes. */
-static void cell_text(const char *v, char *buf, size_t size)
+/* Printable, cut to OUT_MAX_CELL bytes when cut is set. */
+static void cell_cut(const char *v, char *buf, size_t size, int cut)
 {
 	size_t i;
 
@@ -105,8 +105,13 @@ static void cell_text(const char *v, char *buf, size_t size)
 	for (i = 0; buf[i] != '\0'; i++)
 		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
 			buf[i] = '?';
-	if (i > OUT_MAX_CELL)
+	if (cut && i > OUT_MAX_CELL)
 		strcpy(buf + OUT_MAX_CELL - 3, "...");
+}
+
+static void cell_text(const char *v, char *buf, size_t size)
+{
+	cell_cut(v, buf, size, 1);
 }
 
 static void print_table(struct out *o)
@@ -165,7 +170,7 @@ size_t out_finish(struct out *o)
 void out_record(int json, const struct out_col *cols, size_t ncols,
 		const char *const *values)
 {
-	char buf[OUT_MAX_CELL * 4 + 1];
+	char buf[4096];
 	size_t w = 0;
 
 	if (json) {
@@ -180,7 +185,7 @@ void out_record(int json, const struct out_col *cols, size_t ncols,
 		if (strlen(cols[i].name) > w)
 			w = strlen(cols[i].name);
 	for (size_t i = 0; i < ncols; i++) {
-		cell_text(values[i], buf, sizeof(buf));
+		cell_cut(values[i], buf, sizeof(buf), 0); /* one value a line */
 		printf("%-*s  %s\n", (int)w + 1, cols[i].name, buf);
 	}
 }

@@ -1,5 +1,7 @@
 # db: SQLite access, one function per query.
-libspaprov_a_SOURCES += db/db.c db/db.h db/internal.h db/migrations.h
+libspaprov_a_SOURCES += db/db.c db/db.h db/internal.h db/migrations.h \
+	db/maint.c db/maint.h
+libspaprov_a_SOURCES += db/device.c db/device.h
 libspaprov_a_SOURCES += db/history.c db/history.h db/profile.c db/profile.h
 
 if HAVE_CHECK
@@ -8,4 +10,12 @@ TESTS += tests/unit/test_history
 tests_unit_test_history_SOURCES = tests/unit/test_history.c
 tests_unit_test_history_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_history_LDADD = $(SPAPROV_LIBS) $(CHECK_LIBS)
+endif
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_import
+TESTS += tests/unit/test_import
+tests_unit_test_import_SOURCES = tests/unit/test_import.c
+tests_unit_test_import_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_import_LDADD = $(SPAPROV_LIBS) $(CHECK_LIBS)
 endif

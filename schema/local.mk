@@ -1,6 +1,8 @@
 # schema: numbered SQL migrations, compiled into the programs.
 SCHEMA_MIGRATIONS = schema/0001-init.sql
-EXTRA_DIST += $(SCHEMA_MIGRATIONS) schema/embed.awk schema/README.md
+schemadir = $(pkgdatadir)/schema
+dist_schema_DATA = $(SCHEMA_MIGRATIONS) schema/README.md
+EXTRA_DIST += schema/embed.awk
 nodist_libspaprov_a_SOURCES += schema/migrations.c
 BUILT_SOURCES += schema/migrations.c
 CLEANFILES += schema/migrations.c
