@@ -14,6 +14,7 @@ INTEGRATION_TESTS = \
 	tests/integration/resync.sh \
 	tests/integration/config-errors.sh \
 	tests/integration/ctl-check.sh \
+	tests/integration/ctl-device.sh \
 	tests/integration/ctl-profile-history.sh \
 	tests/integration/service.sh \
 	tests/integration/install.sh
