@@ -1049,6 +1049,11 @@ static const struct subcmd subcmds[] = {
 	{ "approve", device_approve, "approve MAC [--profile NAME]",
 	  "Enable a pending device recorded by spaprovd (exit 3 if it is not "
 	  "pending).\n" },
+	{ "import", cmd_device_import, "import FILE.csv [--dry-run] [--update]",
+	  "Add or update devices from CSV, all or none (see --help).\n" },
+	{ "export", cmd_device_export,
+	  "export [--status S] [--profile P] [--reveal]",
+	  "The devices as CSV on stdout; secrets withheld unless --reveal.\n" },
 };
 #define N_SUBCMDS (sizeof(subcmds) / sizeof(subcmds[0]))
 

@@ -31,6 +31,8 @@ struct db *ctl_db(struct ctl *ctl);
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_device(struct ctl *ctl, int argc, char **argv);
+int cmd_device_import(struct ctl *ctl, int argc, char **argv);
+int cmd_device_export(struct ctl *ctl, int argc, char **argv);
 int cmd_profile(struct ctl *ctl, int argc, char **argv);
 int cmd_history(struct ctl *ctl, int argc, char **argv);
 int cmd_stats(struct ctl *ctl, int argc, char **argv);

@@ -5,7 +5,7 @@ spaprovctl_SOURCES = ctl/main.c ctl/ctl.h ctl/cmd_device.c \
 	ctl/out.c ctl/out.h \
 	ctl/cmd_check.c ctl/cmd_csr.c ctl/fqdn.c ctl/fqdn.h \
 	server/tls.c server/tls.h
-spaprovctl_SOURCES += ctl/cmd_stats.c ctl/cmd_db.c
+spaprovctl_SOURCES += ctl/cmd_stats.c ctl/cmd_db.c ctl/cmd_import.c
 spaprovctl_LDADD = $(SPAPROV_LIBS)
 
 if HAVE_CHECK

@@ -3,6 +3,7 @@ libspaprov_a_SOURCES += db/db.c db/db.h db/internal.h db/migrations.h \
 	db/maint.c db/maint.h
 libspaprov_a_SOURCES += db/device.c db/device.h
 libspaprov_a_SOURCES += db/history.c db/history.h db/profile.c db/profile.h
+libspaprov_a_SOURCES += db/import.c db/import.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_history

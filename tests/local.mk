@@ -15,6 +15,7 @@ INTEGRATION_TESTS = \
 	tests/integration/config-errors.sh \
 	tests/integration/ctl-check.sh \
 	tests/integration/ctl-device.sh \
+	tests/integration/ctl-import.sh \
 	tests/integration/ctl-profile-history.sh \
 	tests/integration/service.sh \
 	tests/integration/install.sh
