@@ -122,9 +122,11 @@ static void parse_hello(struct conn *c, const unsigned char *p, size_t len)
 	size_t off, sid, slen;
 
 	c->hello_seen = 1;
-	if (len < 2 + 32 + 1)
+	if (len < 2)
 		goto short_msg;
 	snprintf(c->hello, sizeof(c->hello), "%s", version_name(p[0], p[1]));
+	if (len < 2 + 32 + 1)
+		goto short_msg;
 	off = 2 + 32;
 	sid = p[off];
 	off += 1 + sid;
@@ -137,7 +139,9 @@ static void parse_hello(struct conn *c, const unsigned char *p, size_t len)
 	describe_suites(c, p + off, slen, 2);
 	return;
 short_msg:
-	append(c->hello, sizeof(c->hello), " (truncated ClientHello)");
+	c->hello_malformed = 1;
+	append(c->hello, sizeof(c->hello), c->hello[0] ? " (truncated ClientHello)"
+							: "truncated ClientHello");
 }
 
 /* SSL 2.0 CLIENT-HELLO body: version, 3 lengths, then cipher specs. */
@@ -315,22 +319,35 @@ const char *conn_handshake_failure(const struct conn *c, char *buf,
 		snprintf(buf, size, "%s", c->refused);
 		return buf;
 	}
-	if (c->requests_started || c->client_finished)
+	if (c->requests_started)
 		return NULL;
+	alert = gnutls_alert_get(c->tls);
+	alert_name = gnutls_alert_get_name(alert);
+	if (c->client_finished) {
+		/* An idle connection is no failure; a client that completes
+		 * the handshake and then refuses it (e.g. an old phone that
+		 * cannot take the DH group) is. */
+		if (alert == GNUTLS_A_CLOSE_NOTIFY || alert_name == NULL)
+			return NULL;
+		snprintf(buf, size, "handshake completed, then the client "
+			 "refused the session before any request; peer "
+			 "alert: %s", alert_name);
+		return buf;
+	}
 	if (!c->hello_seen) {
 		snprintf(buf, size, "no ClientHello: connection closed, timed "
 			 "out or not TLS");
 		return buf;
 	}
-	if (!c->server_hello_sent)
+	if (c->hello_malformed)
+		snprintf(buf, size, "malformed ClientHello");
+	else if (!c->server_hello_sent)
 		snprintf(buf, size, "no shared protocol version or cipher "
 			 "suite");
 	else
 		snprintf(buf, size, "handshake stopped after %s %s",
 			 c->last_incoming ? "receiving" : "sending",
 			 gnutls_handshake_description_get_name(c->last_htype));
-	alert = gnutls_alert_get(c->tls);
-	alert_name = gnutls_alert_get_name(alert);
 	if (alert != GNUTLS_A_CLOSE_NOTIFY && alert_name != NULL) {
 		size_t len = strlen(buf);
 

@@ -21,7 +21,8 @@ struct conn {
 	gnutls_session_t tls;
 	char remote[64];           /* peer address, text */
 	unsigned hello_seen : 1, hello_v2 : 1, server_hello_sent : 1,
-		 client_finished : 1, requests_started : 1;
+		 client_finished : 1, requests_started : 1,
+		 hello_malformed : 1;
 	char hello[CONN_MAX_HELLO_TEXT];  /* "TLS1.0 suites=..." */
 	unsigned last_htype;       /* last handshake message seen */
 	unsigned last_incoming;

@@ -18,6 +18,9 @@ INTEGRATION_TESTS = \
 	tests/integration/ctl-import.sh \
 	tests/integration/ctl-profile-history.sh \
 	tests/integration/service.sh \
-	tests/integration/install.sh
+	tests/integration/install.sh \
+	tests/integration/independent-clients.sh \
+	tests/integration/limits.sh \
+	tests/integration/crash.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
