@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -544,15 +545,21 @@ static int fill_cert_info(gnutls_x509_crt_t crt, struct ident *out,
 			  char **err)
 {
 	unsigned char fp[32];
-	size_t size = sizeof(fp);
+	gnutls_datum_t der = { NULL, 0 };
 	int r;
 
-	r = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &size);
-	if (r < 0 || size != sizeof(fp)) {
-		set_err(err, "fingerprint", r < 0 ? gnutls_strerror(r) : NULL);
+	/* Hash the bytes as imported (export2 hands back GnuTLS's copy of
+	 * them); gnutls_x509_crt_get_fingerprint() hashes a re-encoding,
+	 * which differs for the non-DER input GnuTLS tolerates. */
+	r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der);
+	if (r == 0)
+		r = gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, fp);
+	gnutls_free(der.data);
+	if (r < 0) {
+		set_err(err, "fingerprint", gnutls_strerror(r));
 		return -1;
 	}
-	hex_field(out->fingerprint, sizeof(out->fingerprint), fp, size);
+	hex_field(out->fingerprint, sizeof(out->fingerprint), fp, sizeof(fp));
 	dn_field(gnutls_x509_crt_get_dn3, crt, out->subject,
 		 sizeof(out->subject));
 	dn_field(gnutls_x509_crt_get_issuer_dn3, crt, out->issuer,

@@ -115,6 +115,9 @@ static void notify(void *cls, struct MHD_Connection *connection,
 }
 
 static void mhd_log(void *cls, const char *fm, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void mhd_log(void *cls, const char *fm, va_list ap)
 {
 	struct listener *l = cls;
 	char msg[512];
