@@ -12,5 +12,5 @@ apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	libgnutls28-dev libmicrohttpd-dev libsqlite3-dev libjansson-dev libcsv-dev \
 	check sqlite3 gnutls-bin openssl curl ca-certificates \
-	python3 python3-cryptography >/dev/null
+	python3 python3-cryptography clang libclang-rt-14-dev >/dev/null
 echo "install-deps.sh: build and test dependencies installed"

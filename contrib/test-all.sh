@@ -37,6 +37,14 @@ echo "test-all: plain build passed; make distcheck"
 }
 run_check asan --enable-asan
 
+# Every fuzz target for a few seconds (fuzz/run-fuzzers.sh 60 locally).
+echo "test-all: fuzzing each target for ${FUZZ_SECONDS:-10} s"
+FUZZ_BUILDDIR="$top/_build/fuzz" fuzz/run-fuzzers.sh "${FUZZ_SECONDS:-10}" >"$top/_build/fuzz.log" 2>&1 || {
+	tail -n 60 "$top/_build/fuzz.log"
+	echo "test-all: fuzzing found a problem (see _build/fuzz.log)" >&2
+	exit 1
+}
+
 # One closing line that counts every test of every build.
 pass=0 fail=0
 for log in _build/plain/test-suite.log _build/asan/test-suite.log; do
@@ -45,6 +53,6 @@ for log in _build/plain/test-suite.log _build/asan/test-suite.log; do
 	pass=$((pass + p))
 	fail=$((fail + f))
 done
-echo "test-all: plain, distcheck and asan builds"
+echo "test-all: plain, distcheck and asan builds, fuzzing"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
