@@ -1,0 +1,255 @@
+#include "config.h"
+
+/* web-admin/auth: who is asking (a session cookie or an API token), the
+ * CSRF check, and the login and logout endpoints with their throttling:
+ * ADMIN_ACCOUNT_FAILURES failed logins in a row lock an account, and
+ * ADMIN_ADDRESS_FAILURES lock a client address, for ADMIN_LOCK_BASE
+ * seconds, doubling with each further failure up to ADMIN_LOCK_MAX. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "db/admin.h"
+#include "util/log.h"
+#include "web-admin/internal.h"
+
+#define ADMIN_ACCOUNT_FAILURES 5
+#define ADMIN_ADDRESS_FAILURES 20
+#define ADMIN_LOCK_BASE 30         /* seconds */
+#define ADMIN_LOCK_MAX 3600
+#define ADMIN_THROTTLE_MEMORY 86400 /* idle failures forgotten after */
+#define ADMIN_MAX_KEY (ADMIN_NAME_MAX + 72)
+
+/* "Authorization: Bearer spa_<64 hex>" */
+static int token_auth(struct areq *r)
+{
+	const char *h = MHD_lookup_connection_value(
+		r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	char hash[ADMIN_HEX_LEN + 1], now[32], *err = NULL;
+	int rc;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return -1;
+	h += 7;
+	if (strlen(h) != ADMIN_TOKEN_LEN ||
+	    strncmp(h, ADMIN_TOKEN_PREFIX, 4) != 0 ||
+	    admin_sha256_hex(h, ADMIN_TOKEN_LEN, hash) < 0)
+		return -1;
+	db_timestamp(now);
+	rc = db_admin_token_find(r->db, hash, now, r->account, &err);
+	if (rc == DB_ERROR)
+		log_error("msg=\"cannot read token\" error=\"%s\"",
+			  err ? err : "?");
+	free(err);
+	if (rc != DB_OK)
+		return -1;
+	r->via_token = 1;
+	return 0;
+}
+
+int admin_authenticate(struct areq *r)
+{
+	const char *h = MHD_lookup_connection_value(
+		r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	/* a request that names a token stands or falls with it */
+	if (h != NULL)
+		return token_auth(r);
+	return admin_session_find(r);
+}
+
+int admin_csrf_ok(struct areq *r)
+{
+	const char *t = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						    "X-CSRF-Token");
+
+	if (r->via_token)
+		return 1;
+	return t != NULL && r->csrf[0] != '\0' && admin_equal(t, r->csrf);
+}
+
+enum MHD_Result api_session_get(struct areq *r)
+{
+	if (admin_authenticate(r) < 0)
+		return admin_reply_error(r, MHD_HTTP_UNAUTHORIZED,
+					 "unauthenticated", "log in first");
+	return admin_reply_json(r, MHD_HTTP_OK,
+				json_pack("{s:s, s:s, s:s}", "account",
+					  r->account, "csrf", r->csrf, "via",
+					  r->via_token ? "token" : "session"));
+}
+
+/* --- throttling ----------------------------------------------------------- */
+
+/* Seconds key stays locked (0: not locked). */
+static unsigned locked_for(struct areq *r, const char *key, const char *now)
+{
+	char until[32], *err = NULL;
+	time_t t;
+	int rc = db_admin_throttle_check(r->db, key, now, until, &err);
+
+	if (rc == DB_ERROR) {
+		log_error("msg=\"cannot read login failures\" error=\"%s\"",
+			  err ? err : "?");
+		free(err);
+		return 0;
+	}
+	if (rc != DB_EXISTS)
+		return 0;
+	t = admin_parse_iso(until) - time(NULL);
+	return t > 0 ? (unsigned)t : 1;
+}
+
+/* Count a failure for key; lock it past `limit`.  Returns the lock in
+ * seconds, 0 if none. */
+static unsigned count_failure(struct areq *r, const char *key,
+			      const char *now, long long limit)
+{
+	long long failures = 0, extra;
+	unsigned lock = ADMIN_LOCK_BASE;
+	char until[32], *err = NULL;
+
+	if (db_admin_throttle_fail(r->db, key, now, &failures, &err) != DB_OK) {
+		log_error("msg=\"cannot record login failure\" error=\"%s\"",
+			  err ? err : "?");
+		free(err);
+		return 0;
+	}
+	if (failures < limit)
+		return 0;
+	for (extra = failures - limit; extra > 0 && lock < ADMIN_LOCK_MAX;
+	     extra--)
+		lock *= 2;
+	if (lock > ADMIN_LOCK_MAX)
+		lock = ADMIN_LOCK_MAX;
+	admin_iso_time(time(NULL) + (time_t)lock, until);
+	if (db_admin_throttle_lock(r->db, key, until, &err) == DB_ERROR) {
+		log_error("msg=\"cannot lock login\" error=\"%s\"",
+			  err ? err : "?");
+		free(err);
+	}
+	return lock;
+}
+
+static enum MHD_Result reply_locked(struct areq *r, unsigned secs)
+{
+	r->retry_after = secs;
+	return admin_reply_json(
+		r, MHD_HTTP_TOO_MANY_REQUESTS,
+		json_pack("{s:s, s:o, s:i}", "error", "locked", "message",
+			  admin_json_text("Too many failed logins. Try again "
+					  "later."),
+			  "retry_after", (int)secs));
+}
+
+static void prune(struct areq *r)
+{
+	char now[32], stale[32], *err = NULL;
+
+	db_timestamp(now);
+	admin_iso_time(time(NULL) - ADMIN_THROTTLE_MEMORY, stale);
+	if (db_admin_prune(r->db, now, stale, &err) == DB_ERROR) {
+		log_warn("msg=\"cannot prune sessions\" error=\"%s\"",
+			 err ? err : "?");
+		free(err);
+	}
+}
+
+/* --- login and logout ------------------------------------------------------ */
+
+static enum MHD_Result login_failed(struct areq *r, const char *acct_key,
+				    const char *addr_key, const char *name,
+				    const char *now)
+{
+	unsigned a = acct_key[0] ? count_failure(r, acct_key, now,
+						 ADMIN_ACCOUNT_FAILURES) : 0;
+	unsigned b = count_failure(r, addr_key, now, ADMIN_ADDRESS_FAILURES);
+
+	admin_audit(r, "login-failure", acct_key[0] ? name : "(invalid name)",
+		    a || b ? "locked" : NULL);
+	log_warn("msg=\"admin login failed\" account=\"%s\" remote=%s%s",
+		 acct_key[0] ? name : "(invalid)", r->remote,
+		 a || b ? " locked=yes" : "");
+	if (a || b)
+		return reply_locked(r, a > b ? a : b);
+	return admin_reply_error(r, MHD_HTTP_UNAUTHORIZED,
+				 "invalid-credentials",
+				 "Wrong name or password.");
+}
+
+enum MHD_Result api_login(struct areq *r)
+{
+	enum MHD_Result ret = MHD_NO;
+	json_t *body = admin_body_json(r, &ret);
+	const char *name, *password;
+	char acct_key[ADMIN_MAX_KEY] = "", addr_key[ADMIN_MAX_KEY];
+	char now[32], expires[32], *hash = NULL, *err = NULL;
+	unsigned lock;
+	int rc, ok;
+
+	if (body == NULL)
+		return ret;
+	name = json_string_value(json_object_get(body, "name"));
+	password = json_string_value(json_object_get(body, "password"));
+	if (name == NULL || password == NULL ||
+	    strlen(password) > ADMIN_PASSWORD_MAX) {
+		ret = admin_reply_error(r, MHD_HTTP_BAD_REQUEST, "bad-request",
+					"expected {\"name\", \"password\"}");
+		goto out;
+	}
+	db_timestamp(now);
+	prune(r);
+	snprintf(addr_key, sizeof(addr_key), "address:%s", r->remote);
+	if (admin_name_valid(name))
+		snprintf(acct_key, sizeof(acct_key), "account:%s", name);
+	lock = locked_for(r, addr_key, now);
+	if (lock == 0 && acct_key[0])
+		lock = locked_for(r, acct_key, now);
+	if (lock > 0) {
+		ret = reply_locked(r, lock);
+		goto out;
+	}
+	rc = acct_key[0] ? db_admin_account_hash(r->db, name, &hash, &err)
+			 : DB_NOTFOUND;
+	if (rc == DB_ERROR) {
+		ret = admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					"database-error", "%s", err);
+		goto out;
+	}
+	ok = admin_password_verify(password, rc == DB_OK ? hash : NULL);
+	if (!ok) {
+		ret = login_failed(r, acct_key, addr_key, name, now);
+		goto out;
+	}
+	db_admin_throttle_clear(r->db, acct_key, NULL);
+	if (admin_session_start(r, name, expires) < 0) {
+		ret = admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					"database-error", "cannot start session");
+		goto out;
+	}
+	db_admin_account_logged_in(r->db, name, now, NULL);
+	admin_audit(r, "login", name, NULL);
+	log_info("msg=\"admin login\" account=\"%s\" remote=%s", name,
+		 r->remote);
+	ret = admin_reply_json(r, MHD_HTTP_OK,
+			       json_pack("{s:s, s:s, s:s}", "account", name,
+					 "csrf", r->csrf, "expires", expires));
+out:
+	free(hash);
+	free(err);
+	json_decref(body);
+	return ret;
+}
+
+enum MHD_Result api_logout(struct areq *r)
+{
+	if (r->via_token)
+		return admin_reply_error(r, MHD_HTTP_BAD_REQUEST, "token",
+					 "API tokens have no session");
+	admin_audit(r, "logout", r->account, NULL);
+	admin_session_end(r);
+	return admin_reply_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
+}
