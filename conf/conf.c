@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,12 @@ enum conf_type {
 	T_TEXT,
 	T_DHBITS,
 	T_DURATION,  /* seconds, or with a suffix s, m, h or d */
+	T_PINPOL,    /* alert | refuse */
+	T_GENPOL,    /* reject | url-mac */
+	T_HOST,      /* a host name for URLs */
+	T_URLPATH,   /* an absolute URL path */
+	T_MODE,      /* mutual | server-auth | plain */
+	T_KEY,       /* T_FILE, or a PKCS#11 URL "pkcs11:..." kept as is */
 };
 
 struct conf_key {
@@ -89,14 +96,24 @@ static const struct conf_key conf_keys[] = {
 	{ "syslog", SECT_SERVER, T_BOOL, 0, 0, S(syslog), -1, 0 },
 	{ "resync_retention_days", SECT_SERVER, T_UINT, 0, 36500,
 	  S(resync_retention_days), -1, 0 },
+	{ "public_name", SECT_SERVER, T_HOST, 0, 0, S(public_name), -1, 0 },
+	{ "profile_path", SECT_SERVER, T_URLPATH, 0, 0, S(profile_path), -1,
+	  0 },
+	{ "firmware_dir", SECT_SERVER, T_PATH, 0, 0, S(firmware_dir), -1, 0 },
+	{ "pkcs11_module", SECT_SERVER, T_FILE, 0, 0, S(pkcs11_module),
+	  (int)S(line_pkcs11_module), 0 },
 
 	{ "ca", SECT_LISTENER, T_CA, 0, 0, L(ca), -1, 1 },
+	{ "mode", SECT_LISTENER, T_MODE, 0, 0, L(mode), -1, 0 },
 	{ "address", SECT_LISTENER, T_ADDR, 0, 0, L(address),
 	  LL(line_address), 1 },
 	{ "port", SECT_LISTENER, T_UINT, 0, 65535, L(port), -1, 1 },
+	/* certificate and key: required unless mode = plain */
 	{ "certificate", SECT_LISTENER, T_FILE, 0, 0, L(certificate),
-	  LL(line_certificate), 1 },
-	{ "key", SECT_LISTENER, T_FILE, 0, 0, L(key), LL(line_key), 1 },
+	  LL(line_certificate), 0 },
+	{ "key", SECT_LISTENER, T_KEY, 0, 0, L(key), LL(line_key), 0 },
+	{ "key_pin_file", SECT_LISTENER, T_FILE, 0, 0, L(key_pin_file),
+	  LL(line_key_pin_file), 0 },
 	{ "dh_bits", SECT_LISTENER, T_DHBITS, 0, 0, L(dh_bits), LL(line_dh),
 	  0 },
 	{ "dh_params", SECT_LISTENER, T_FILE, 0, 0, L(dh_params), LL(line_dh),
@@ -122,6 +139,13 @@ static const struct conf_key conf_keys[] = {
 	  L(max_client_chain), -1, 0 },
 	{ "max_client_cert_size", SECT_LISTENER, T_UINT, 1024,
 	  CONF_MAX_CLIENT_CERT_SIZE, L(max_client_cert_size), -1, 0 },
+	{ "pin_policy", SECT_LISTENER, T_PINPOL, 0, 0, L(pin_policy), -1, 0 },
+	{ "generic_policy", SECT_LISTENER, T_GENPOL, 0, 0, L(generic_policy),
+	  -1, 0 },
+	{ "tls_session_cache", SECT_LISTENER, T_UINT, 0,
+	  CONF_MAX_TLS_SESSION_CACHE, L(tls_session_cache), -1, 0 },
+	{ "tls_session_lifetime", SECT_LISTENER, T_DURATION, 1,
+	  CONF_MAX_TLS_SESSION_LIFETIME, L(tls_session_lifetime), -1, 0 },
 
 	{ "address", SECT_ADMIN, T_ADDR, 0, 0, A(address), AL(line_address),
 	  1 },
@@ -139,6 +163,13 @@ static const struct conf_key conf_keys[] = {
 static const char *const ca_names[CONF_CA__COUNT] = {
 	"sipura", "linksys", "sb", "sb2k", "mpp"
 };
+
+static const char *const mode_names[] = {
+	[CONF_MODE_MUTUAL] = "mutual",
+	[CONF_MODE_SERVER_AUTH] = "server-auth",
+	[CONF_MODE_PLAIN] = "plain",
+};
+#define N_MODES (sizeof(mode_names) / sizeof(mode_names[0]))
 
 static const unsigned dh_sizes[] = { 768, 1024, 1536, 2048, 3072, 4096 };
 
@@ -164,6 +195,13 @@ const char *conf_ca_name(enum conf_ca ca)
 	if ((unsigned)ca >= CONF_CA__COUNT)
 		return "unknown";
 	return ca_names[ca];
+}
+
+const char *conf_mode_name(enum conf_mode mode)
+{
+	if ((unsigned)mode >= N_MODES)
+		return "unknown";
+	return mode_names[mode];
 }
 
 int conf_ca_parse(const char *name, enum conf_ca *out)
@@ -197,6 +235,10 @@ void conf_free(struct conf *conf)
 	free(conf->log_level);
 	free(conf->user);
 	free(conf->group);
+	free(conf->public_name);
+	free(conf->profile_path);
+	free(conf->firmware_dir);
+	free(conf->pkcs11_module);
 	for (size_t i = 0; i < CONF_MAX_LISTENERS; i++) {
 		struct conf_listener *l = &conf->listeners[i];
 
@@ -204,6 +246,7 @@ void conf_free(struct conf *conf)
 		free(l->address);
 		free(l->certificate);
 		free(l->key);
+		free(l->key_pin_file);
 		free(l->dh_params);
 		free(l->tls_priority);
 	}
@@ -431,6 +474,42 @@ static int set_dh_bits(struct parser *p, const struct conf_key *k,
 		    "expected 768, 1024, 1536, 2048, 3072 or 4096");
 }
 
+/* public_name: what phones put in the Profile_Rule host part. */
+static int set_host(struct parser *p, const struct conf_key *k, char **field,
+		    const char *value, int line)
+{
+	size_t n = strlen(value);
+
+	if (n > CONF_MAX_PUBLIC_NAME || value[0] == '-' || value[0] == '.' ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789.-") != n)
+		return perr(p, line, k->name,
+			    "expected a host name of letters, digits, '.' and "
+			    "'-' (at most %d bytes)", CONF_MAX_PUBLIC_NAME);
+	return set_string(p, field, strdup(value));
+}
+
+/* profile_path: "/..." of printable ASCII that needs no quoting in a URL
+ * or XML; '$' macros are the phone's. */
+static int set_url_path(struct parser *p, const struct conf_key *k,
+			char **field, const char *value, int line)
+{
+	size_t n = strlen(value);
+
+	if (value[0] != '/' || n > CONF_MAX_PROFILE_PATH)
+		return perr(p, line, k->name, "expected a path starting with "
+			    "'/' (at most %d bytes)", CONF_MAX_PROFILE_PATH);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c <= ' ' || c >= 0x7f || strchr("\"<>\\#", c) != NULL)
+			return perr(p, line, k->name, "character '%c' is not "
+				    "allowed in the path", c > ' ' && c < 0x7f
+				    ? c : '?');
+	}
+	return set_string(p, field, strdup(value));
+}
+
 static int set_enum(struct parser *p, const struct conf_key *k, void *field,
 		    const char *value, int line)
 {
@@ -450,6 +529,32 @@ static int set_enum(struct parser *p, const struct conf_key *k, void *field,
 			*(enum conf_unknown *)field = CONF_UNKNOWN_REJECT;
 		else
 			return perr(p, line, k->name, "expected record or reject");
+		return 0;
+	case T_MODE:
+		for (size_t i = 0; i < N_MODES; i++) {
+			if (strcmp(value, mode_names[i]) == 0) {
+				*(enum conf_mode *)field = (enum conf_mode)i;
+				return 0;
+			}
+		}
+		return perr(p, line, k->name,
+			    "expected mutual, server-auth or plain");
+	case T_PINPOL:
+		if (strcmp(value, "alert") == 0)
+			*(enum conf_pin_policy *)field = CONF_PIN_ALERT;
+		else if (strcmp(value, "refuse") == 0)
+			*(enum conf_pin_policy *)field = CONF_PIN_REFUSE;
+		else
+			return perr(p, line, k->name, "expected alert or refuse");
+		return 0;
+	case T_GENPOL:
+		if (strcmp(value, "reject") == 0)
+			*(enum conf_generic_policy *)field = CONF_GENERIC_REJECT;
+		else if (strcmp(value, "url-mac") == 0)
+			*(enum conf_generic_policy *)field = CONF_GENERIC_URL_MAC;
+		else
+			return perr(p, line, k->name,
+				    "expected reject or url-mac");
 		return 0;
 	case T_LOGLEVEL:
 		if (log_level_parse(value) < 0)
@@ -471,6 +576,25 @@ static char *sect_base(struct parser *p, enum conf_sect sect)
 	return (char *)p->cur;
 }
 
+/* A PKCS#11 URL (RFC 7512) names a key held by a token. */
+static int is_key_url(const char *value)
+{
+	return value != NULL && strncasecmp(value, "pkcs11:", 7) == 0;
+}
+
+/* Kept as written (checked when the key is opened); RFC 7512 encodes
+ * blanks and other bytes as %XX. */
+static int set_key_url(struct parser *p, const struct conf_key *k,
+		       char **field, const char *value, int line)
+{
+	for (const char *c = value; *c != '\0'; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+			return perr(p, line, k->name,
+				    "a PKCS#11 URL has no blanks or control "
+				    "characters (write them as %%XX)");
+	return set_string(p, field, strdup(value));
+}
+
 static int set_value(struct parser *p, const struct conf_key *k,
 		     const char *value, int line)
 {
@@ -483,6 +607,10 @@ static int set_value(struct parser *p, const struct conf_key *k,
 		return set_path(p, k, field, value, line);
 	case T_FILES:
 		return set_client_root(p, k, value, line);
+	case T_KEY:
+		if (is_key_url(value))
+			return set_key_url(p, k, field, value, line);
+		return set_path(p, k, field, value, line);
 	case T_BOOL:
 		if (parse_bool(value, field) < 0)
 			return perr(p, line, k->name, "expected yes or no");
@@ -501,6 +629,10 @@ static int set_value(struct parser *p, const struct conf_key *k,
 		return set_string(p, field, strdup(value));
 	case T_DHBITS:
 		return set_dh_bits(p, k, field, value, line);
+	case T_HOST:
+		return set_host(p, k, field, value, line);
+	case T_URLPATH:
+		return set_url_path(p, k, field, value, line);
 	case T_DURATION:
 		if (parse_duration(value, k->min, k->max, field) < 0)
 			return perr(p, line, k->name,
@@ -578,6 +710,27 @@ static int check_endpoint(struct parser *p)
 	return 0;
 }
 
+/* TLS listeners need a certificate and its key; plain ones take none. */
+static int check_listener_mode(struct parser *p, const struct conf_listener *l)
+{
+	if (l->mode != CONF_MODE_PLAIN) {
+		if (l->certificate == NULL)
+			return perr(p, p->sect_line, p->header,
+				    "missing key 'certificate'");
+		if (l->key == NULL)
+			return perr(p, p->sect_line, p->header,
+				    "missing key 'key'");
+		return 0;
+	}
+	if (l->certificate != NULL)
+		return perr(p, l->line_certificate, "certificate",
+			    "not used with mode = plain (plain HTTP)");
+	if (l->key != NULL)
+		return perr(p, l->line_key, "key",
+			    "not used with mode = plain (plain HTTP)");
+	return 0;
+}
+
 static int close_listener(struct parser *p)
 {
 	struct conf_listener *l = p->cur;
@@ -597,6 +750,11 @@ static int close_listener(struct parser *p)
 		if (*line == 0)
 			*line = p->sect_line;
 	}
+	if (check_listener_mode(p, l) < 0)
+		return -1;
+	if (l->key_pin_file != NULL && !is_key_url(l->key))
+		return perr(p, l->line_key_pin_file, "key_pin_file",
+			    "only for a PKCS#11 key (key = pkcs11:...)");
 	if (l->dh_params != NULL)
 		l->dh_bits = 0;
 	p->port_line[p->conf->n_listeners - 1] = p->seen[key_index("port")];
@@ -683,6 +841,8 @@ static int open_listener(struct parser *p, const char *text, const char *name,
 	l->max_headers = CONF_DEF_MAX_HEADERS;
 	l->max_client_chain = CONF_MAX_CLIENT_CHAIN;
 	l->max_client_cert_size = CONF_MAX_CLIENT_CERT_SIZE;
+	l->tls_session_cache = CONF_DEF_TLS_SESSION_CACHE;
+	l->tls_session_lifetime = CONF_DEF_TLS_SESSION_LIFETIME;
 	l->line_section = line;
 	p->sect_line = line;
 	p->cur = l;

@@ -20,6 +20,29 @@ enum conf_ca {
 
 enum conf_unknown { CONF_UNKNOWN_RECORD = 0, CONF_UNKNOWN_REJECT };
 
+/* A device presents another certificate than the one pinned for its MAC:
+ * serve it and warn (alert), or answer 403 pin-mismatch (refuse). */
+enum conf_pin_policy { CONF_PIN_ALERT = 0, CONF_PIN_REFUSE };
+
+/* The shared "ciscogeneric" certificate: 403 (reject), or identify the
+ * device by the MAC in the request path, with low trust (url-mac). */
+enum conf_generic_policy { CONF_GENERIC_REJECT = 0, CONF_GENERIC_URL_MAC };
+
+/* [server] public_name and profile_path: the {{profile_rule}} URL. */
+#define CONF_MAX_PUBLIC_NAME 253    /* bytes of a host name */
+#define CONF_MAX_PROFILE_PATH 256   /* bytes of the path */
+#define CONF_DEF_PROFILE_PATH "/spa$MA.xml"
+
+/* What a listener asks of its clients (key `mode`).  Only mutual
+ * listeners serve profiles by certificate; server-auth and plain ones
+ * serve the encrypted profile of the MAC in the URL (and plain ones
+ * firmware to anyone): fleet/, server/fleet_http.c. */
+enum conf_mode {
+	CONF_MODE_MUTUAL = 0,   /* TLS with a client certificate (default) */
+	CONF_MODE_SERVER_AUTH,  /* TLS without asking for a client certificate */
+	CONF_MODE_PLAIN,        /* plain HTTP: no certificate, no key */
+};
+
 /* Upper bounds used by the parser. */
 #define CONF_MAX_LINE 4096      /* bytes per line, longer lines are an error */
 #define CONF_MAX_LISTENERS 64
@@ -35,14 +58,23 @@ enum conf_unknown { CONF_UNKNOWN_RECORD = 0, CONF_UNKNOWN_REJECT };
 #define CONF_DEF_MAX_HEADERS 64u               /* header fields */
 #define CONF_MAX_CLIENT_CHAIN 8u               /* certificates, also default */
 #define CONF_MAX_CLIENT_CERT_SIZE (64u * 1024) /* bytes, also default */
+/* TLS session resumption (server/sessions.h): cached sessions per
+ * listener (0: no resumption, tickets neither) and their lifetime. */
+#define CONF_DEF_TLS_SESSION_CACHE 20000u
+#define CONF_MAX_TLS_SESSION_CACHE 1000000u
+#define CONF_DEF_TLS_SESSION_LIFETIME 3600u      /* seconds */
+#define CONF_MAX_TLS_SESSION_LIFETIME (7u * 86400)
 
 struct conf_listener {
 	char *name;          /* from "[listener NAME]" */
 	enum conf_ca ca;
+	enum conf_mode mode;
 	char *address;       /* numeric IPv4 or IPv6 address */
 	unsigned port;       /* 0 = any free port (tests) */
 	char *certificate;   /* PEM: server certificate, then its chain */
-	char *key;           /* PEM private key */
+	char *key;           /* PEM private key file, or a PKCS#11 URL
+				("pkcs11:...", kept as written) */
+	char *key_pin_file;  /* PIN of a PKCS#11 key, or NULL */
 	unsigned dh_bits;    /* 0 when dh_params is given */
 	char *dh_params;     /* PKCS#3 PEM file or NULL */
 	char *tls_priority;  /* NULL = the per-CA default */
@@ -56,9 +88,13 @@ struct conf_listener {
 	unsigned max_headers;          /* header fields in a request */
 	unsigned max_client_chain;     /* certificates the client may send */
 	unsigned max_client_cert_size; /* bytes of its Certificate message */
+	enum conf_pin_policy pin_policy;         /* default alert */
+	enum conf_generic_policy generic_policy; /* default reject */
+	unsigned tls_session_cache;    /* sessions kept; 0 = no resumption */
+	unsigned tls_session_lifetime; /* seconds a session can be resumed */
 	/* line numbers, for messages about values checked after parsing */
 	int line_section, line_certificate, line_key, line_dh, line_priority,
-	    line_address;
+	    line_address, line_key_pin_file;
 };
 
 /* The web admin listener, from an optional [admin] section. */
@@ -91,6 +127,12 @@ struct conf {
 	int run_as_root;            /* allow serving as root (default no) */
 	int syslog;                 /* log to syslog instead of stderr */
 	unsigned resync_retention_days; /* prune older ledger rows; 0 = keep */
+	char *public_name;          /* host phones use; NULL: certificate CN */
+	char *profile_path;         /* NULL: CONF_DEF_PROFILE_PATH */
+	char *pkcs11_module;        /* PKCS#11 module for pkcs11: keys; NULL =
+				       GnuTLS's p11-kit defaults */
+	int line_pkcs11_module;
+	char *firmware_dir;         /* images for /firmware/NAME; NULL: none */
 	struct conf_listener listeners[CONF_MAX_LISTENERS];
 	size_t n_listeners;
 	struct conf_admin admin;
@@ -109,6 +151,9 @@ void conf_free(struct conf *conf);
  * Returns 0, or -1 with *err as for conf_load() (*out untouched then). */
 int conf_parse_buffer(const char *path, const char *buf, size_t len,
 		      struct conf **out, char **err);
+
+/* "mutual", "server-auth", "plain" */
+const char *conf_mode_name(enum conf_mode mode);
 
 /* "sipura", "linksys", "sb", "sb2k", "mpp" */
 const char *conf_ca_name(enum conf_ca ca);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <gnutls/gnutls.h>
@@ -432,6 +433,51 @@ static void check_pubkey(struct chk *c, const struct conf_listener *l,
 			bits);
 }
 
+/* A PKCS#11 key: the token is there, the PIN opens it, the object
+ * exists and is the certificate's key (what spaprovd checks at start). */
+static void check_p11_key(struct chk *c, const struct conf_listener *l)
+{
+	static const char *const about[] = {
+		[TLS_P11_KEY] = "key", [TLS_P11_PIN_FILE] = "key_pin_file",
+		[TLS_P11_MODULE] = "pkcs11_module",
+		[TLS_P11_CERT] = "certificate",
+	};
+	struct tls_p11key *k = NULL;
+	enum tls_p11_what what = TLS_P11_CERT;
+	char *pem = NULL, *err = NULL, *shown = tls_url_redacted(l->key);
+	char none[1];   /* presence only: the PIN is not copied */
+	struct stat st;
+
+	chk_fact(c, "key", jstr(shown), "PKCS#11 key: %s",
+		 shown ? shown : "?");
+	if (tls_url_attr(l->key, "pin-value", none, sizeof(none)) == 0)
+		chk_msg(c, CHK_WARNING, "the PIN is in the configuration "
+			"(pin-value): put it in a key_pin_file only spaprovd "
+			"can read");
+	if (l->key_pin_file != NULL && stat(l->key_pin_file, &st) == 0 &&
+	    (st.st_mode & 0007) != 0)
+		chk_msg(c, CHK_WARNING, "key_pin_file %s is readable by "
+			"every user", l->key_pin_file);
+	if (tls_read_file(l->certificate, CHECK_MAX_PEM, &pem, NULL, &err) <
+		    0 ||
+	    tls_p11_open(c->conf->pkcs11_module, l->key, l->key_pin_file, pem,
+			 l->certificate, 1, &k, &what, &err) < 0) {
+		chk_msg(c, CHK_ERROR, "%s: %s", about[what],
+			err ? err : "cannot open");
+		goto out;
+	}
+	chk_fact(c, "key_token", jstr(tls_p11_token(k)),
+		 "token: '%s' (its key matches the certificate)",
+		 tls_p11_token(k));
+	if (tls_p11_pin_note(k) != NULL)
+		chk_msg(c, CHK_WARNING, "key: %s", tls_p11_pin_note(k));
+out:
+	tls_p11_free(k);
+	free(pem);
+	free(err);
+	free(shown);
+}
+
 /* The key file parses and holds the key the certificate certifies. */
 static void check_key_match(struct chk *c, const struct conf_listener *l,
 			    gnutls_x509_crt_t crt)
@@ -516,7 +562,10 @@ static void check_certificate(struct chk *c, const struct conf_listener *l)
 	check_dates(c, crts[0]);
 	check_pubkey(c, l, crts[0]);
 	check_signatures(c, l, crts, n);
-	check_key_match(c, l, crts[0]);
+	if (tls_key_is_url(l->key))
+		check_p11_key(c, l);
+	else
+		check_key_match(c, l, crts[0]);
 	free_certs(crts, n);
 }
 
@@ -667,6 +716,12 @@ static void check_listener(struct chk *c, const struct conf_listener *l,
 		       v6 ? "]" : "", l->port,
 		       l->port ? "" : " (any free port)");
 	}
+	if (l->mode != CONF_MODE_MUTUAL)
+		chk_fact(c, "mode", jstr(conf_mode_name(l->mode)), "mode: %s "
+			 "(no client certificates: encrypted profiles by the "
+			 "MAC in the URL)", conf_mode_name(l->mode));
+	if (l->mode == CONF_MODE_PLAIN)
+		return; /* plain HTTP: no TLS to check */
 	check_certificate(c, l);
 	check_priority(c, l, &pi);
 	check_dh(c, l, &pi);

@@ -15,6 +15,8 @@
 #include "ctl/out.h"
 #include "db/db.h"
 #include "db/device.h"
+#include "db/pin.h"
+#include "fleet/steer.h"
 #include "tmpl/builtins.h"
 #include "tmpl/tmpl.h"
 #include "util/mac.h"
@@ -135,7 +137,7 @@ static int parse_var(const char *arg, struct db_var *vars, size_t *n)
 	}
 	if ((name = strndup(arg, (size_t)(eq - arg))) == NULL)
 		return -1;
-	if (check_var_name("--var", arg, name) < 0)
+	if (check_var_name("--var", name, name) < 0) /* never echo the value */
 		goto fail;
 	if (strlen(eq + 1) > DB_MAX_VALUE) {
 		ctl_err("--var %s: value longer than %d bytes", name,
@@ -480,101 +482,34 @@ static void rec_free(struct record *r)
 	free(r->vals);
 }
 
-/* The provisioning CA a model's firmware trusts (DOMAIN.md s.1): "sb2k"
- * stands for "sb2k, else sb".  NULL when the model says nothing. */
-static const char *model_ca(const char *model)
-{
-	char m[MAX_FILTER + 1];
-	size_t n = 0, digits = 0;
-
-	for (const char *p = model; *p != '\0' && n < MAX_FILTER; p++)
-		if (isalnum((unsigned char)*p))
-			m[n++] = (char)toupper((unsigned char)*p);
-	m[n] = '\0';
-	if (strncmp(m, "CP", 2) == 0 && n > 6 && isdigit((unsigned char)m[2])
-	    && strcmp(m + n - 4, "3PCC") == 0)
-		return "sb2k";
-	if (strncmp(m, "PAP2T", 5) == 0 || strncmp(m, "WRP400", 6) == 0)
-		return "sipura";
-	if (strncmp(m, "PAP2", 4) == 0 || strncmp(m, "WRTP", 4) == 0 ||
-	    strncmp(m, "RTP", 3) == 0)
-		return "linksys";
-	if (strncmp(m, "SPA", 3) != 0)
-		return NULL;
-	while (isdigit((unsigned char)m[3 + digits]))
-		digits++;
-	if (strncmp(m + 3, "232", 3) == 0 && digits == 3)
-		return "sb2k";
-	if (digits == 3 && (m[3] == '5' || m[3] == '1'))
-		return "sb2k";
-	if ((digits == 4 && (m[3] == '2' || m[3] == '3')) ||
-	    (digits == 3 && m[3] == '9'))
-		return "sipura";
-	return NULL;
-}
-
-static const struct conf_listener *listener_for_ca(const struct conf *conf,
-						   const char *name)
-{
-	enum conf_ca ca;
-
-	if (conf_ca_parse(name, &ca) < 0)
-		return NULL;
-	for (size_t i = 0; i < conf->n_listeners; i++)
-		if (conf->listeners[i].ca == ca)
-			return &conf->listeners[i];
-	return NULL;
-}
-
 struct recommendation {
 	const char *listener;              /* name, NULL if none */
 	const struct conf_listener *conf;  /* NULL if not configured */
 	char *reason;                      /* malloc'd */
 };
 
-/* Why the model does not decide: "model unknown", "no CA known for model
- * X" or "model X needs the Y CA, which no listener has". */
-static char *model_reason(const char *model, const char *ca)
-{
-	if (model == NULL)
-		return fmt("model unknown");
-	if (ca == NULL)
-		return fmt("no CA known for model %s", model);
-	return fmt("model %s needs the %s CA, which no listener has", model,
-		   ca);
-}
-
-/* Which listener the phone's Profile_Rule should point at: the one of
- * the CA its model trusts, else the one it last used. */
+/* Which listener the phone's Profile_Rule should point at: the one the CA
+ * table gives its model and firmware (fleet/steer.h), else the one it
+ * last used. */
 static void recommend(const struct conf *conf, const struct db_device *dev,
 		      const char *last_listener, struct recommendation *out)
 {
-	const char *want = dev->model ? model_ca(dev->model) : NULL;
-	const char *ca = want;
-	char *why;
+	struct steer_advice a;
 
 	memset(out, 0, sizeof(*out));
-	if (want != NULL && strcmp(want, "sb2k") == 0 &&
-	    listener_for_ca(conf, "sb2k") == NULL)
-		ca = "sb";
-	if (ca != NULL && (out->conf = listener_for_ca(conf, ca)) != NULL) {
-		out->listener = out->conf->name;
-		out->reason = fmt("model %s trusts the %s CA%s", dev->model, ca,
-				  strcmp(ca, want) == 0 ? "" :
-				  " (no sb2k listener)");
-		return;
-	}
-	why = model_reason(dev->model, ca);
-	if (last_listener != NULL) {
+	steer_recommend(conf, dev->model, dev->firmware, &a);
+	if (a.listener != NULL) {
+		out->conf = a.listener;
+		out->listener = a.listener->name;
+		out->reason = fmt("%s", a.reason);
+	} else if (last_listener != NULL) {
 		out->listener = last_listener;
 		out->conf = conf_listener_find(conf, last_listener);
-		out->reason = fmt("%s; the listener it last used%s", why ? why
-				  : "", out->conf ? "" : " (not configured "
-				  "any more)");
+		out->reason = fmt("%s; the listener it last used%s", a.reason,
+				  out->conf ? "" : " (not configured any more)");
 	} else {
-		out->reason = fmt("%s, and it never resynced", why ? why : "");
+		out->reason = fmt("%s, and it never resynced", a.reason);
 	}
-	free(why);
 }
 
 static void show_identity(struct record *r, const struct db_device *dev)
@@ -635,10 +570,39 @@ static void show_recommended(struct record *r, const struct recommendation *c)
 	rec_add(r, "recommended_reason", OUT_TEXT, c->reason);
 }
 
-#define SHOW_FIXED_FIELDS 32  /* fields of `device show` besides variables */
+/* {{profile_rule}} on the recommended listener, as spaprovd renders it
+ * (NULL when unknown: no listener, port 0, no host name). */
+static char *profile_rule(const struct conf *conf, const char *listener)
+{
+	struct steer_hosts *h = NULL;
+	char buf[STEER_MAX_RULE], *err = NULL, *rule = NULL;
+	const char *why = NULL;
+
+	if (listener == NULL || steer_hosts_load(conf, &h, &err) < 0) {
+		free(err);
+		return NULL;
+	}
+	if (steer_profile_rule(h, listener, buf, sizeof(buf), &why) != NULL)
+		rule = strdup(buf);
+	steer_hosts_free(h);
+	return rule;
+}
+
+/* The pinned client certificate (NULL fields: none pinned). */
+static void show_pin(struct record *r, const struct db_pin *p)
+{
+	rec_add(r, "pin_fingerprint", OUT_TEXT, p->fingerprint);
+	rec_add(r, "pin_cert_serial", OUT_TEXT, p->cert_serial);
+	rec_add(r, "pin_issuer", OUT_TEXT, p->issuer);
+	rec_add(r, "pin_first_seen", OUT_TEXT, p->first_seen);
+	rec_add(r, "pin_pinned_by", OUT_TEXT, p->pinned_by);
+}
+
+#define SHOW_FIXED_FIELDS 40  /* fields of `device show` besides variables */
 
 static int show_print(struct ctl *ctl, const struct db_device *dev,
-		      const struct db_last_resync *last, int json, int reveal)
+		      const struct db_last_resync *last,
+		      const struct db_pin *pin, int json, int reveal)
 {
 	struct conf *conf = ctl_conf(ctl);
 	struct recommendation rec;
@@ -654,7 +618,10 @@ static int show_print(struct ctl *ctl, const struct db_device *dev,
 	show_identity(&r, dev);
 	show_vars(&r, dev, reveal);
 	show_last(&r, last);
+	show_pin(&r, pin);
 	show_recommended(&r, &rec);
+	rec_add(&r, "recommended_profile_rule", OUT_TEXT,
+		rec_own(&r, profile_rule(conf, rec.conf ? rec.listener : NULL)));
 	out_record(json, r.cols, r.n, r.vals);
 	free(rec.reason);
 	rec_free(&r);
@@ -671,6 +638,7 @@ static int device_show(struct ctl *ctl, int argc, char **argv)
 	};
 	struct db_last_resync last = { 0 };
 	struct db_device *dev = NULL;
+	struct db_pin pin = { 0 };
 	char mac[MAC_LEN + 1], *err = NULL;
 	int ch, json = 0, reveal = 0, rc = CTL_DBERROR;
 	struct db *db;
@@ -698,12 +666,14 @@ static int device_show(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	default: rc = db_failed(err); goto out;
 	}
-	if (db_device_last_resync(db, mac, &last, &err) == DB_ERROR) {
+	if (db_device_last_resync(db, mac, &last, &err) == DB_ERROR ||
+	    db_pin_get(db, mac, &pin, &err) == DB_ERROR) {
 		rc = db_failed(err);
 		goto out;
 	}
-	rc = show_print(ctl, dev, &last, json, reveal);
+	rc = show_print(ctl, dev, &last, &pin, json, reveal);
 out:
+	db_pin_clear(&pin);
 	db_last_resync_clear(&last);
 	db_device_free(dev);
 	free(err);
@@ -804,6 +774,71 @@ static int list_option(int ch, const char *arg, struct db_device_filter *f)
 	return -1;
 }
 
+/* --misplaced: devices whose last request came in on a listener of
+ * another CA than the table recommends (fleet/steer.h).  The table is in
+ * C, so the filter, the page and the count are applied here. */
+static const struct out_col misplaced_cols[] = {
+	{ "mac", OUT_TEXT }, { "model", OUT_TEXT }, { "firmware", OUT_TEXT },
+	{ "listener", OUT_TEXT }, { "ca", OUT_TEXT },
+	{ "recommended_ca", OUT_TEXT }, { "recommended_listener", OUT_TEXT },
+	{ "description", OUT_TEXT },
+};
+#define MISPLACED_NCOLS (sizeof(misplaced_cols) / sizeof(misplaced_cols[0]))
+
+struct misplaced {
+	struct out *o;
+	const struct conf *conf;
+	long long offset, limit, total;
+};
+
+static int misplaced_row(void *ctx, const struct db_device_row *d)
+{
+	struct misplaced *m = ctx;
+	struct steer_advice a;
+
+	if (!steer_misplaced(m->conf, d->model, d->firmware, d->ca, &a))
+		return 0;
+	if (m->total++ >= m->offset && m->total <= m->offset + m->limit) {
+		const char *v[MISPLACED_NCOLS] = {
+			d->mac, d->model, d->firmware, d->listener, d->ca,
+			conf_ca_name(a.ca),
+			a.listener ? a.listener->name : NULL, d->description
+		};
+
+		out_row(m->o, v);
+	}
+	return 0;
+}
+
+static int list_misplaced(struct ctl *ctl, struct db *db,
+			  const struct db_device_filter *f, int json)
+{
+	struct db_device_filter all = *f;
+	struct misplaced m = { .offset = f->offset, .limit = f->limit };
+	long long matching = 0;
+	char *err = NULL;
+	size_t shown;
+	int rc;
+
+	if ((m.conf = ctl_conf(ctl)) == NULL)
+		return CTL_DBERROR;
+	all.offset = 0;
+	all.limit = -1; /* SQLite: no limit */
+	if ((m.o = out_new(json, misplaced_cols, MISPLACED_NCOLS)) == NULL)
+		return db_failed("out of memory");
+	rc = db_device_list(db, &all, misplaced_row, &m, &matching, &err);
+	shown = out_finish(m.o);
+	if (rc != DB_OK) {
+		rc = db_failed(err);
+		free(err);
+		return rc;
+	}
+	if (!json)
+		fprintf(stderr, "(%zu of %lld misplaced devices)\n", shown,
+			m.total);
+	return CTL_OK;
+}
+
 static int device_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -816,12 +851,14 @@ static int device_list(struct ctl *ctl, int argc, char **argv)
 		{ "search", required_argument, NULL, 'q' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "offset", required_argument, NULL, 'o' },
+		{ "misplaced", no_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct db_device_filter f = { .not_seen_days = -1,
 				      .limit = LIST_DEFAULT_LIMIT };
+	int misplaced = 0;
 	char mac_part[MAX_SEARCH + 1], *err = NULL;
 	long long total = 0;
 	struct out *o;
@@ -830,10 +867,12 @@ static int device_list(struct ctl *ctl, int argc, char **argv)
 	size_t shown;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "s:m:p:c:f:n:q:l:o:jh", opts,
+	while ((ch = getopt_long(argc, argv, "s:m:p:c:f:n:q:l:o:Mjh", opts,
 				 NULL)) != -1) {
 		if (ch == 'j')
 			json = 1;
+		else if (ch == 'M')
+			misplaced = 1;
 		else if (ch == 'h')
 			return sub_usage("list", 1);
 		else if (ch == '?' || ch == ':')
@@ -849,6 +888,8 @@ static int device_list(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((db = ctl_db(ctl)) == NULL)
 		return CTL_DBERROR;
+	if (misplaced)
+		return list_misplaced(ctl, db, &f, json);
 	if ((o = out_new(json, list_cols, LIST_NCOLS)) == NULL)
 		return db_failed("out of memory");
 	rc = db_device_list(db, &f, list_row, o, &total, &err);
@@ -901,6 +942,40 @@ static int device_rm(struct ctl *ctl, int argc, char **argv)
 		printf("removed device %s and its %zu variable%s (its resyncs "
 		       "stay in the ledger)\n", mac, n_vars,
 		       n_vars == 1 ? "" : "s");
+		rc = CTL_OK;
+		break;
+	case DB_NOTFOUND: ctl_err("%s", err); rc = CTL_NOTFOUND; break;
+	default: rc = db_failed(err);
+	}
+	free(err);
+	return rc;
+}
+
+/* --- device repin --------------------------------------------------------- */
+
+static int device_repin(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char mac[MAC_LEN + 1], *err = NULL;
+	int ch, had = 0, rc;
+	struct db *db;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		return sub_usage("repin", ch == 'h');
+	if (optind + 1 != argc)
+		return sub_usage("repin", 0);
+	if (parse_mac(argv[optind], mac) < 0)
+		return CTL_INVALID;
+	if ((db = ctl_db(ctl)) == NULL)
+		return CTL_DBERROR;
+	switch (db_pin_remove(db, mac, &had, &err)) {
+	case DB_OK:
+		printf("device %s: %s; its next verified certificate is "
+		       "pinned\n", mac, had ? "pin removed" : "had no pin");
 		rc = CTL_OK;
 		break;
 	case DB_NOTFOUND: ctl_err("%s", err); rc = CTL_NOTFOUND; break;
@@ -1034,11 +1109,13 @@ static const struct subcmd subcmds[] = {
 	  "list [--status enabled|disabled|pending] [--model M] [--profile P]"
 	  "\n        [--ca sipura|linksys|sb|sb2k|mpp] [--firmware F] "
 	  "[--not-seen-days N]\n        [--search TEXT] [--limit N] "
-	  "[--offset N] [--json]",
+	  "[--offset N] [--misplaced] [--json]",
 	  "Devices in MAC order, 100 by default; \"(N of TOTAL devices)\" on "
 	  "stderr.\n--ca: CA of the last resync.  --not-seen-days: includes "
 	  "devices never seen.\n--search: MAC (any notation, or part of one), "
-	  "description or a variable value.\n" },
+	  "description or a variable value.\n--misplaced: only devices whose "
+	  "last resync was on a listener of another CA than\nthe one their "
+	  "model and firmware should use (see device show).\n" },
 	{ "rm", device_rm, "rm MAC --yes",
 	  "Delete a device and its variables (its resyncs stay in the "
 	  "ledger).\n" },
@@ -1049,11 +1126,22 @@ static const struct subcmd subcmds[] = {
 	{ "approve", device_approve, "approve MAC [--profile NAME]",
 	  "Enable a pending device recorded by spaprovd (exit 3 if it is not "
 	  "pending).\n" },
+	{ "repin", device_repin, "repin MAC",
+	  "Forget the device's pinned client certificate: spaprovd pins the "
+	  "next verified\none it presents.  (Another certificate than the "
+	  "pinned one is served with a\nwarning or refused, by the listener's "
+	  "pin_policy.)\n" },
 	{ "import", cmd_device_import, "import FILE.csv [--dry-run] [--update]",
 	  "Add or update devices from CSV, all or none (see --help).\n" },
 	{ "export", cmd_device_export,
 	  "export [--status S] [--profile P] [--reveal]",
 	  "The devices as CSV on stdout; secrets withheld unless --reveal.\n" },
+	{ "key", cmd_device_key, "key MAC [--generate | --set KEY | --remove]",
+	  "The key of the device's encrypted profile (listeners with mode =\n"
+	  "server-auth or plain); printed without an option.\n" },
+	{ "report", cmd_device_report, "report MAC [--diff [--reveal] [--json]]",
+	  "The device's latest POSTed report; --diff: what differs from the\n"
+	  "profile rendered now.\n" },
 };
 #define N_SUBCMDS (sizeof(subcmds) / sizeof(subcmds[0]))
 

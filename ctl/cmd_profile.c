@@ -11,7 +11,10 @@
 #include "ctl/out.h"
 #include "db/db.h"
 #include "db/history.h"
+#include "db/pin.h"
 #include "db/profile.h"
+#include "fleet/steer.h"
+#include "fleet/firmware.h"
 #include "tmpl/builtins.h"
 #include "tmpl/tmpl.h"
 #include "util/mac.h"
@@ -22,7 +25,8 @@
 static void profile_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: spaprovctl profile set NAME FILE|-\n"
+		"Usage: spaprovctl profile set NAME FILE|- [--generic-safe | "
+		"--no-generic-safe]\n"
 		"       spaprovctl profile get NAME\n"
 		"       spaprovctl profile list [--json]\n"
 		"       spaprovctl profile rm NAME [--force]\n"
@@ -31,7 +35,11 @@ static void profile_usage(FILE *f)
 		"set stores the template FILE (\"-\" for standard input) as "
 		"profile NAME.\n{{name}} takes a device variable or a "
 		"built-in (mac, mac_upper, serial, model,\nfirmware, ca, "
-		"listener), XML-escaped; $ macros are left for the phone.\n"
+		"listener, profile_rule), XML-escaped; $ macros are left for "
+		"the\nphone.  --generic-safe lets spaprovd serve the profile to "
+		"devices identified\nonly by the MAC in the URL (generic_policy "
+		"= url-mac); without either option\nthe flag stays as it was "
+		"(off for a new profile).\n"
 		"get prints the template as stored.  rm refuses a profile "
 		"that devices use,\nunless --force.  render prints what the "
 		"phone would be served now: its\nvariables, serial, model "
@@ -85,7 +93,9 @@ static void count_name(void *ctx, const char *name)
 	(*(size_t *)ctx)++;
 }
 
-static int profile_set(struct ctl *ctl, const char *name, const char *path)
+/* safe: 1 or 0 sets the generic_safe flag, -1 leaves it as it is. */
+static int profile_set(struct ctl *ctl, const char *name, const char *path,
+		       int safe)
 {
 	char *body, *err = NULL;
 	size_t len = 0, n_names = 0;
@@ -104,18 +114,46 @@ static int profile_set(struct ctl *ctl, const char *name, const char *path)
 		rc = CTL_DBERROR;
 		goto out;
 	}
-	if (db_profile_set(db, name, body, &err) != DB_OK) {
+	if ((safe < 0 ? db_profile_set(db, name, body, &err)
+		      : db_profile_set_flagged(db, name, body, safe, &err)) !=
+	    DB_OK) {
 		ctl_err("%s", err ? err : "database error");
 		rc = CTL_DBERROR;
 		goto out;
 	}
-	printf("stored profile %s (%zu bytes, %zu variable%s)\n", name, len,
-	       n_names, n_names == 1 ? "" : "s");
+	printf("stored profile %s (%zu bytes, %zu variable%s%s)\n", name, len,
+	       n_names, n_names == 1 ? "" : "s", safe == 1 ? ", generic-safe"
+	       : safe == 0 ? ", not generic-safe" : "");
 	rc = CTL_OK;
 out:
 	free(err);
 	free(body);
 	return rc;
+}
+
+/* set NAME FILE [--generic-safe | --no-generic-safe] */
+static int profile_set_cmd(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "generic-safe", no_argument, NULL, 'g' },
+		{ "no-generic-safe", no_argument, NULL, 'G' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, safe = -1;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((ch != 'g' && ch != 'G') || safe >= 0) {
+			profile_usage(stderr);
+			return CTL_USAGE;
+		}
+		safe = ch == 'g';
+	}
+	if (argc - optind != 2) {
+		profile_usage(stderr);
+		return CTL_USAGE;
+	}
+	return profile_set(ctl, argv[optind], argv[optind + 1], safe);
 }
 
 /* The stored body of profile NAME: CTL_OK with *body, or the exit code
@@ -314,6 +352,29 @@ static int pick_listener(struct ctl *ctl, struct db *db,
 	return CTL_OK;
 }
 
+/* {{profile_rule}} as spaprovd renders it: on the listener the CA table
+ * recommends for the device, else on b->listener.  NULL with *why. */
+static const char *render_rule(struct ctl *ctl, const struct db_device *dev,
+			       const struct tmpl_builtins *b, char *buf,
+			       size_t size, const char **why)
+{
+	struct conf *conf = ctl_conf(ctl);
+	struct steer_hosts *h = NULL;
+	const char *rule;
+	char *err = NULL;
+
+	*why = "cannot load the configuration";
+	if (conf == NULL || steer_hosts_load(conf, &h, &err) < 0) {
+		free(err);
+		return NULL;
+	}
+	rule = steer_rule_for(conf, h, b->listener != NULL
+			      ? conf_listener_find(conf, b->listener) : NULL,
+			      dev->model, dev->firmware, buf, size, why);
+	steer_hosts_free(h);
+	return rule;
+}
+
 static int render_device(struct ctl *ctl, struct db *db,
 			 const struct render_args *a, struct db_device *dev)
 {
@@ -323,8 +384,11 @@ static int render_device(struct ctl *ctl, struct db *db,
 		.n_vars = dev->n_vars,
 	};
 	const char *pname = a->profile != NULL ? a->profile : dev->profile;
+	struct fleet_fw_site site = { .conf = ctl->conf };
+	struct fleet_fw_vars fw;
 	char *body = NULL, *out = NULL, *err = NULL, *lname = NULL,
-	     *lca = NULL;
+	     *lca = NULL, rule[STEER_MAX_RULE];
+	const char *why = NULL;
 	size_t outlen = 0;
 	int uses_site = 0, rc;
 
@@ -349,10 +413,26 @@ static int render_device(struct ctl *ctl, struct db *db,
 	}
 	free(err);
 	err = NULL;
+	/* {{firmware_target}}, {{upgrade_rule}}: as spaprovd on that listener */
+	if (b.listener != NULL)
+		site.cl = conf_listener_find(ctl->conf, b.listener);
+	if (fleet_fw_vars(db, &site, dev->model, &fw, &err) < 0) {
+		ctl_err("%s", err ? err : "database error");
+		rc = CTL_DBERROR;
+		goto out;
+	}
+	b.firmware_target = fw.target;
+	b.upgrade_rule = fw.rule;
+	b.profile_rule = render_rule(ctl, dev, &b, rule, sizeof(rule), &why);
 	if (tmpl_render(body, strlen(body), tmpl_builtins_lookup, &b, &out,
 			&outlen, &err) < 0) {
+		int no_rule = b.profile_rule == NULL && err != NULL &&
+			      strstr(err, "'profile_rule'") != NULL;
+
 		/* the ledger's detail for this render-error, word for word */
-		ctl_err("profile '%s': %s", pname, err ? err : "?");
+		ctl_err("profile '%s': %s%s%s%s", pname, err ? err : "?",
+			no_rule ? " (" : "", no_rule ? why : "",
+			no_rule ? ")" : "");
 		goto out;
 	}
 	if (strcmp(dev->status, "enabled") != 0)
@@ -441,8 +521,8 @@ int cmd_profile(struct ctl *ctl, int argc, char **argv)
 		profile_usage(stdout);
 		return CTL_OK;
 	}
-	if (strcmp(sub, "set") == 0 && argc == 4)
-		return profile_set(ctl, argv[2], argv[3]);
+	if (strcmp(sub, "set") == 0)
+		return profile_set_cmd(ctl, argc - 1, argv + 1);
 	if (argc < 2 || parse_opts(argc - 1, argv + 1, &json, &force, &a) < 0)
 		goto usage;
 	nargs = argc - 1 - optind;   /* operands after the subcommand */

@@ -6,6 +6,8 @@ spaprovctl_SOURCES = ctl/main.c ctl/ctl.h ctl/cmd_device.c \
 	ctl/cmd_check.c ctl/cmd_csr.c ctl/fqdn.c ctl/fqdn.h \
 	server/tls.c server/tls.h
 spaprovctl_SOURCES += ctl/cmd_stats.c ctl/cmd_db.c ctl/cmd_import.c
+spaprovctl_SOURCES += ctl/cmd_fleet.c
+spaprovctl_SOURCES += ctl/cmd_admin.c
 spaprovctl_LDADD = $(SPAPROV_LIBS)
 
 if HAVE_CHECK

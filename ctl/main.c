@@ -20,17 +20,21 @@ static const struct {
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "device", cmd_device, "device add|set|show|rm|enable|disable|approve "
-	  "MAC [OPTIONS] (device --help)" },
+	{ "device", cmd_device, "device add|set|show|rm|enable|disable|approve"
+	  "|repin MAC [OPTIONS] (device --help)" },
 	{ "device", cmd_device, "device list [--status S] [--model M] "
 	  "[--profile P] [--ca CA] [--firmware F]\n    [--not-seen-days N] "
-	  "[--search TEXT] [--limit N] [--offset N] [--json]" },
+	  "[--search TEXT] [--misplaced] [--limit N] [--offset N] [--json]" },
 	{ "profile", cmd_profile, "profile set|get|list|rm|render ... "
 	  "(profile --help)" },
 	{ "history", cmd_history, "history [MAC] [--since T] [--until T] "
 	  "[--status N] [--outcome NAME]\n    [--listener NAME] [--limit N] "
 	  "[--json]" },
 	{ "stats", cmd_stats, "stats [--since T] [--json]" },
+	{ "firmware", cmd_firmware, "firmware target [MODEL VERSION FILE | "
+	  "MODEL --remove] | firmware report\n    [--stuck-after N] [--json]" },
+	{ "admin", cmd_admin, "admin add|passwd|rm|token NAME, admin list "
+	  "[--json] (web admin accounts)" },
 	{ "db", cmd_db, "db backup FILE | db check" },
 	{ "lab-pki", cmd_lab_pki, "lab-pki DIR [--fqdn NAME] "
 	  "[--cisco-root FILE]" },

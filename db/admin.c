@@ -417,6 +417,26 @@ int db_admin_throttle_clear(struct db *db, const char *key, char **err)
 		       ? DB_ERROR : DB_OK;
 }
 
+/* --- health ------------------------------------------------------------- */
+
+int db_admin_writable(struct db *db, unsigned wait_ms, unsigned restore_ms,
+		      char **err)
+{
+	int rc;
+
+	sqlite3_busy_timeout(db->sql, (int)wait_ms);
+	rc = sqlite3_exec(db->sql, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		db_set_err(db, err, "BEGIN IMMEDIATE");
+	else if (sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL) !=
+		 SQLITE_OK)
+		db_set_err(db, err, "ROLLBACK");
+	else
+		rc = SQLITE_DONE;
+	sqlite3_busy_timeout(db->sql, (int)restore_ms);
+	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
 /* --- audit --------------------------------------------------------------- */
 
 int db_admin_audit(struct db *db, const char *account,

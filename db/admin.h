@@ -81,6 +81,15 @@ int db_admin_throttle_lock(struct db *db, const char *key,
 			   const char *locked_until, char **err);
 int db_admin_throttle_clear(struct db *db, const char *key, char **err);
 
+/* --- health ------------------------------------------------------------- */
+/* Can this connection write?  BEGIN IMMEDIATE (takes the write lock,
+ * waiting at most wait_ms for another writer) then ROLLBACK; the busy
+ * timeout is then set back to restore_ms.  DB_OK, or DB_ERROR with
+ * *err = the reason (e.g. "database is locked", "attempt to write a
+ * readonly database"). */
+int db_admin_writable(struct db *db, unsigned wait_ms, unsigned restore_ms,
+		      char **err);
+
 /* --- audit --------------------------------------------------------------- */
 /* account, remote_addr, target, detail may be NULL. */
 int db_admin_audit(struct db *db, const char *account,

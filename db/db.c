@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "db/db.h"
 #include "db/internal.h"
 #include "db/migrations.h"
+#include "db/pin.h"
 
 /* Statements prepared once per handle, indexed by enum stmt_id. */
 enum stmt_id {
@@ -31,7 +33,8 @@ enum stmt_id {
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DEVICE_GET] =
 	"SELECT status, profile, description, model, serial, firmware,"
-	" cert_issuer, cert_subject, created, updated, last_seen"
+	" cert_issuer, cert_subject, created, updated, last_seen,"
+	" (SELECT fingerprint FROM device_pins AS p WHERE p.mac = ?1)"
 	" FROM devices WHERE mac = ?1",
 	[ST_DEVICE_VARS] =
 	"SELECT name, value FROM device_vars WHERE mac = ?1 ORDER BY name",
@@ -50,9 +53,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"INSERT INTO resyncs (ts, listener, ca, remote_addr, mac,"
 	" cert_subject, cert_issuer, cert_serial, verify, tls_version,"
 	" cipher, user_agent, model, firmware, method, path, status, bytes,"
-	" duration_ms, outcome, detail, ua_mac, ua_mismatch) VALUES (?1, ?2,"
-	" ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-	" ?18, ?19, ?20, ?21, ?22, ?23)",
+	" duration_ms, outcome, detail, ua_mac, ua_mismatch, tls_resumed,"
+	" trust) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	" ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
 	[ST_DEVICE_SEEN] =
 	"UPDATE devices SET last_seen = ?2,"
 	" model = coalesce(?3, model), serial = coalesce(?4, serial),"
@@ -99,19 +102,52 @@ void db_timestamp(char out[32])
 	snprintf(out, 32, "%s.%03dZ", base, (int)(now.tv_nsec / 1000000L) % 1000);
 }
 
-/* Run SQL without results; while busy, wait and retry. */
+/* How long a statement is retried while another connection holds the
+ * database locked; each try already waits up to busy_timeout_ms.  Long
+ * enough for another process's transaction, bounded so that a lock that
+ * is never released ends in an error (a 503 for the phone), not in
+ * threads waiting forever. */
+#define DB_BUSY_RETRY_MS 30000
+
+/* SQLITE_BUSY or SQLITE_LOCKED, extended codes included. */
+static int is_busy(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void busy_err(char **err, const char *what)
+{
+	if (err != NULL)
+		*err = db_fmt_err("%s: database locked by another connection "
+				  "for more than %d s", what,
+				  DB_BUSY_RETRY_MS / 1000);
+}
+
+/* Run SQL without results; while busy, wait and retry (bounded). */
 int db_exec_retry(struct db *db, const char *sql, char **err)
 {
+	long long give_up = now_ms() + DB_BUSY_RETRY_MS;
 	int rc;
 
 	for (;;) {
 		rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
-		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+		if (!is_busy(rc) || now_ms() >= give_up)
 			break;
 		usleep(10000);
 	}
 	if (rc != SQLITE_OK) {
-		db_set_err(db, err, sql);
+		if (is_busy(rc))
+			busy_err(err, sql);
+		else
+			db_set_err(db, err, sql);
 		return -1;
 	}
 	return 0;
@@ -150,19 +186,23 @@ void db_bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 }
 
-/* Step a statement that returns no rows; retry while busy. */
+/* Step a statement that returns no rows; retry while busy (bounded). */
 int db_step_done(struct db *db, sqlite3_stmt *s, char **err,
 		 const char *what)
 {
+	long long give_up = now_ms() + DB_BUSY_RETRY_MS;
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+	while (is_busy(rc = sqlite3_step(s)) && now_ms() < give_up) {
 		sqlite3_reset(s);
 		usleep(10000);
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		db_set_err(db, err, what);
+		if (is_busy(rc))
+			busy_err(err, what);
+		else
+			db_set_err(db, err, what);
 		return -1;
 	}
 	return 0;
@@ -213,8 +253,17 @@ static int open_handle(const char *path, unsigned busy_timeout_ms, int create,
 		*err = db_fmt_err("out of memory");
 		return -1;
 	}
-	if (create)
+	if (create) {
+		/* A new database will hold SIP passwords: readable by its
+		 * owner only (SQLite gives -wal and -shm the same mode).  If
+		 * it exists or cannot be made, SQLite opens it or says why. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+				    O_NOFOLLOW, 0600);
+
+		if (fd >= 0)
+			close(fd);
 		flags |= SQLITE_OPEN_CREATE;
+	}
 	if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK) {
 		*err = db_fmt_err("%s: %s", path, db->sql != NULL ?
 			       sqlite3_errmsg(db->sql) : "cannot open");
@@ -226,8 +275,20 @@ static int open_handle(const char *path, unsigned busy_timeout_ms, int create,
 	    db_exec_retry(db, "PRAGMA synchronous = NORMAL", err) < 0 ||
 	    db_exec_retry(db, "PRAGMA foreign_keys = ON", err) < 0) {
 		char *inner = *err;
+		int code = sqlite3_extended_errcode(db->sql) & 0xff;
 
-		*err = db_fmt_err("%s: %s", path, inner);
+		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+			*err = db_fmt_err("%s: not an SQLite database, or a "
+					  "corrupt one (%s); restore it from a "
+					  "backup", path, inner);
+		else if (sqlite3_db_readonly(db->sql, "main") == 1)
+			*err = db_fmt_err("%s: cannot be opened for writing: "
+					  "check the permissions of the file "
+					  "and its directory, and that its "
+					  "filesystem is not read-only (%s)",
+					  path, inner);
+		else
+			*err = db_fmt_err("%s: %s", path, inner);
 		free(inner);
 		goto fail;
 	}
@@ -265,6 +326,15 @@ int db_open_existing(const char *path, unsigned busy_timeout_ms,
 
 	if (open_handle(path, busy_timeout_ms, 0, &db, err) < 0)
 		return -1;
+	if (sqlite3_db_readonly(db->sql, "main") == 1) {
+		*err = db_fmt_err("%s: read-only for this process; spaprovd "
+				  "must write its ledger (check the "
+				  "permissions of the file and its directory, "
+				  "and that its filesystem is not read-only)",
+				  path);
+		db_close(db);
+		return -1;
+	}
 	version = db_schema_version(db);
 	if (version != (int)db_migrations_count) {
 		*err = db_fmt_err("%s: schema version %d, this program needs %u "
@@ -324,6 +394,7 @@ void db_device_free(struct db_device *dev)
 	free(dev->created);
 	free(dev->updated);
 	free(dev->last_seen);
+	free(dev->pin_fingerprint);
 	for (size_t i = 0; i < dev->n_vars; i++) {
 		free(dev->vars[i].name);
 		free(dev->vars[i].value);
@@ -407,6 +478,7 @@ int db_device_get(struct db *db, const char *mac, struct db_device **out,
 	dev->created = db_col_dup(s, 8);
 	dev->updated = db_col_dup(s, 9);
 	dev->last_seen = db_col_dup(s, 10);
+	dev->pin_fingerprint = db_col_dup(s, 11);
 	sqlite3_reset(s);
 	if (device_vars_load(db, dev, err) < 0) {
 		db_device_free(dev);
@@ -532,6 +604,8 @@ static int resync_insert(struct db *db, const struct db_resync *r, char **err)
 	db_bind_text(s, 21, r->detail);
 	db_bind_text(s, 22, r->ua_mac);
 	sqlite3_bind_int(s, 23, r->ua_mismatch);
+	sqlite3_bind_int(s, 24, r->tls_resumed != 0);
+	db_bind_text(s, 25, r->trust);
 	return db_step_done(db, s, err, "recording resync");
 }
 
@@ -547,10 +621,11 @@ static int device_touch(struct db *db, const struct db_resync *r, char **err)
 	db_bind_text(s, 1, r->mac);
 	db_bind_text(s, 2, r->ts);
 	db_bind_text(s, 3, r->model);
-	db_bind_text(s, 4, r->serial);
+	/* a device identified with low trust keeps its certificate facts */
+	db_bind_text(s, 4, r->trust == NULL ? r->serial : NULL);
 	db_bind_text(s, 5, r->firmware);
-	db_bind_text(s, 6, r->cert_issuer);
-	db_bind_text(s, 7, r->cert_subject);
+	db_bind_text(s, 6, r->trust == NULL ? r->cert_issuer : NULL);
+	db_bind_text(s, 7, r->trust == NULL ? r->cert_subject : NULL);
 	return db_step_done(db, s, err, "updating device");
 }
 
@@ -581,6 +656,8 @@ int db_ledger_write(struct db *db, struct db_resync *const *rows, size_t n,
 			goto rollback;
 		if ((rows[i]->seen || rows[i]->add_pending) &&
 		    device_touch(db, rows[i], err) < 0)
+			goto rollback;
+		if (rows[i]->pin && db_pin_first(db, rows[i], err) < 0)
 			goto rollback;
 	}
 	for (size_t i = 0; i < n_fails; i++)

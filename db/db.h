@@ -2,8 +2,9 @@
  * prepared statement with bound parameters, prepared once per handle.
  *
  * Results separate "no row" from "error": DB_OK, DB_NOTFOUND, DB_EXISTS,
- * DB_ERROR.  SQLITE_BUSY is waited on (busy timeout) and then retried,
- * never reported as a lost write. */
+ * DB_ERROR.  SQLITE_BUSY is waited on (busy timeout) and retried for up
+ * to 30 s; only a lock held longer than that becomes an error (and the
+ * phone a 503: never a 200 without its row). */
 #ifndef SPAPROV_DB_H
 #define SPAPROV_DB_H
 
@@ -45,6 +46,7 @@ struct db_device {
 	char *created, *updated, *last_seen;
 	struct db_var *vars;     /* sorted by name */
 	size_t n_vars;
+	char *pin_fingerprint;   /* pinned certificate (db/pin.h), or NULL */
 };
 
 int db_device_get(struct db *db, const char *mac, struct db_device **out,
@@ -76,10 +78,15 @@ struct db_resync {
 	double duration_ms;
 	const char *outcome, *detail, *ua_mac;
 	int ua_mismatch;
+	int tls_resumed;         /* 1: the TLS session was resumed */
+	const char *trust;       /* NULL: mac from the certificate (or none);
+				    "url-mac": only from the URL */
 	/* inventory bookkeeping done in the same transaction */
 	int seen;                /* device exists: update last_seen etc. */
 	int add_pending;         /* unknown device: insert as pending */
 	const char *serial;      /* for add_pending / seen */
+	int pin;                 /* pin `fingerprint` for mac if none is */
+	const char *fingerprint; /* of the client certificate */
 };
 
 /* A handshake that never reached HTTP. */

@@ -4,6 +4,7 @@ libspaprov_a_SOURCES += db/db.c db/db.h db/internal.h db/migrations.h \
 libspaprov_a_SOURCES += db/device.c db/device.h
 libspaprov_a_SOURCES += db/history.c db/history.h db/profile.c db/profile.h
 libspaprov_a_SOURCES += db/import.c db/import.h
+libspaprov_a_SOURCES += db/admin.c db/admin.h db/admin_internal.h db/admin_views.c
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_history
@@ -20,3 +21,5 @@ tests_unit_test_import_SOURCES = tests/unit/test_import.c
 tests_unit_test_import_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_import_LDADD = $(SPAPROV_LIBS) $(CHECK_LIBS)
 endif
+libspaprov_a_SOURCES += db/fleet.c db/fleet.h
+libspaprov_a_SOURCES += db/pin.c db/pin.h

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,18 +12,28 @@
 
 #define BACKUP_PAGES 256      /* pages copied per step */
 #define BACKUP_PAUSE_US 5000  /* between steps, so writers get the lock */
+#define BACKUP_MAX_BUSY_STEPS 6000 /* 30 s of a source locked by others */
 
 int db_backup(struct db *db, const char *dest, char **err)
 {
 	sqlite3 *out = NULL;
 	sqlite3_backup *b;
 	struct stat st;
-	int rc;
+	int rc, busy_steps = 0;
+
+	int fd;
 
 	if (stat(dest, &st) == 0) {
 		*err = db_fmt_err("%s exists: refusing to overwrite it", dest);
 		return -1;
 	}
+	/* the copy holds every SIP secret: owner-only, like the original */
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*err = db_fmt_err("%s: %s", dest, strerror(errno));
+		return -1;
+	}
+	close(fd);
 	if (sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		*err = db_fmt_err("%s: %s", dest, out ? sqlite3_errmsg(out)
@@ -39,6 +50,12 @@ int db_backup(struct db *db, const char *dest, char **err)
 	}
 	do {
 		rc = sqlite3_backup_step(b, BACKUP_PAGES);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+			if (++busy_steps > BACKUP_MAX_BUSY_STEPS)
+				break; /* locked by someone else for too long */
+		} else {
+			busy_steps = 0;
+		}
 		if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 			usleep(BACKUP_PAUSE_US);
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);

@@ -226,8 +226,10 @@ int steer_lookup(const char *model, const char *firmware,
 static const struct conf_listener *first_listener(const struct conf *conf,
 						  enum conf_ca ca)
 {
+	/* only mutual-TLS listeners identify phones by certificate */
 	for (size_t i = 0; i < conf->n_listeners; i++)
-		if (conf->listeners[i].ca == ca)
+		if (conf->listeners[i].ca == ca &&
+		    conf->listeners[i].mode == CONF_MODE_MUTUAL)
 			return &conf->listeners[i];
 	return NULL;
 }

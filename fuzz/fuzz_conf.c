@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf/conf.h"
 #include "fuzz/fuzz.h"
@@ -30,6 +31,18 @@
 static int abs_path(const char *p)
 {
 	return p != NULL && p[0] == '/';
+}
+
+/* A key kept as a PKCS#11 URL: "pkcs11:" (any case), printable ASCII
+ * without blanks. */
+static int key_url_ok(const char *p)
+{
+	if (p == NULL || strncasecmp(p, "pkcs11:", 7) != 0)
+		return 0;
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return 0;
+	return 1;
 }
 
 static int listener_name_ok(const char *s)
@@ -72,7 +85,13 @@ static void check_listener(const struct conf *c, size_t i, int lines)
 	FUZZ_CHECK((unsigned)l->ca < CONF_CA__COUNT);
 	FUZZ_CHECK(l->address != NULL && (alen = addr_bin(l->address, a)) > 0);
 	FUZZ_CHECK(l->port <= 65535);
-	FUZZ_CHECK(abs_path(l->certificate) && abs_path(l->key));
+	if (l->mode == CONF_MODE_PLAIN)
+		FUZZ_CHECK(l->certificate == NULL && l->key == NULL);
+	else
+		FUZZ_CHECK(abs_path(l->certificate) &&
+			   (abs_path(l->key) || key_url_ok(l->key)));
+	FUZZ_CHECK(l->key_pin_file == NULL ||
+		   (abs_path(l->key_pin_file) && key_url_ok(l->key)));
 	if (l->dh_params != NULL)
 		FUZZ_CHECK(abs_path(l->dh_params) && l->dh_bits == 0);
 	else
@@ -96,7 +115,8 @@ static void check_listener(const struct conf *c, size_t i, int lines)
 		   line_ok(l->line_key, l->line_section, lines) &&
 		   line_ok(l->line_dh, l->line_section, lines) &&
 		   line_ok(l->line_priority, l->line_section, lines) &&
-		   line_ok(l->line_address, l->line_section, lines));
+		   line_ok(l->line_address, l->line_section, lines) &&
+		   line_ok(l->line_key_pin_file, l->line_section, lines));
 	if (l->port == 0)
 		return;
 	for (size_t k = 0; k < i; k++) {
@@ -159,6 +179,10 @@ static void check_conf(const struct conf *c, int lines)
 {
 	FUZZ_CHECK(c->path != NULL && strcmp(c->path, FUZZ_CONF_PATH) == 0);
 	FUZZ_CHECK(abs_path(c->database));
+	FUZZ_CHECK(c->pkcs11_module == NULL ||
+		   (abs_path(c->pkcs11_module) &&
+		    c->line_pkcs11_module >= 1 &&
+		    c->line_pkcs11_module <= lines));
 	FUZZ_CHECK(c->n_client_roots <= CONF_MAX_CLIENT_ROOTS);
 	for (size_t i = 0; i < c->n_client_roots; i++)
 		FUZZ_CHECK(abs_path(c->client_roots[i]) &&

@@ -13,6 +13,7 @@
 #include <gnutls/gnutls.h>
 
 #include "ident/trust.h"
+#include "server/sessions.h"
 
 #define CONN_MAX_CERT_MSG (64u * 1024) /* client Certificate message */
 #define CONN_MAX_HELLO_TEXT 512
@@ -33,6 +34,7 @@ struct conn {
 	 * max_client_cert_size); conn_new() sets the largest allowed */
 	size_t max_chain, max_cert_msg;
 	char refused[128];         /* why the hook ended the handshake */
+	struct sessions_link resume; /* the listener's session cache */
 };
 
 /* Make the per-connection state; NULL when out of memory.  A client

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "server/ledger.h"
@@ -19,6 +20,7 @@ struct item {
 
 struct ledger {
 	struct db *db;
+	char *path;                /* of the database, for messages */
 	unsigned batch;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -119,8 +121,10 @@ static void write_batch(struct ledger *l, struct item *items, size_t n)
 			fails[nf++] = it->fail;
 	}
 	if (db_ledger_write(l->db, rows, nr, fails, nf, &err) < 0) {
-		log_error("msg=\"ledger: commit failed\" rows=%zu error=\"%s\"",
-			  n, err ? err : "?");
+		log_error("msg=\"ledger: cannot write to the database: "
+			  "resyncs answered 503, handshake failures dropped\" "
+			  "database=%s resyncs=%zu handshake_failures=%zu "
+			  "error=\"%s\"", l->path, nr, nf, err ? err : "?");
 		free(err);
 		goto out;
 	}
@@ -203,17 +207,34 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* The database holds SIP passwords: say so when every user can read it. */
+static void warn_if_world_readable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("msg=\"the database is readable by every user of this "
+			 "host and holds SIP passwords: chmod o-rw it\" "
+			 "database=%s mode=%04o", path,
+			 (unsigned)(st.st_mode & 07777));
+}
+
 int ledger_start(const char *path, unsigned busy_timeout_ms, unsigned batch,
 		 unsigned retention_days, struct ledger **out, char **err)
 {
 	struct ledger *l = calloc(1, sizeof(*l));
 
-	if (l == NULL)
+	if (l == NULL || (l->path = strdup(path)) == NULL) {
+		free(l);
+		*err = strdup("out of memory");
 		return -1;
+	}
 	if (db_open_existing(path, busy_timeout_ms, &l->db, err) < 0) {
+		free(l->path);
 		free(l);
 		return -1;
 	}
+	warn_if_world_readable(path);
 	l->batch = batch > 0 ? batch : 1;
 	l->retention_days = retention_days;
 	pthread_mutex_init(&l->lock, NULL);
@@ -221,7 +242,9 @@ int ledger_start(const char *path, unsigned busy_timeout_ms, unsigned batch,
 	pthread_cond_init(&l->done, NULL);
 	if (pthread_create(&l->thread, NULL, writer, l) != 0) {
 		db_close(l->db);
+		free(l->path);
 		free(l);
+		*err = strdup("cannot start the ledger thread");
 		return -1;
 	}
 	*out = l;
@@ -278,5 +301,6 @@ void ledger_stop(struct ledger *l)
 	pthread_cond_destroy(&l->work);
 	pthread_cond_destroy(&l->done);
 	pthread_mutex_destroy(&l->lock);
+	free(l->path);
 	free(l);
 }

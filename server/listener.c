@@ -14,12 +14,18 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "fleet/steer.h"
 #include "server/conn.h"
+#include "server/metrics.h"
 #include "server/request.h"
 #include "server/server.h"
+#include "server/sessions.h"
 #include "util/log.h"
 
 #define LISTENER_BACKLOG 1024
+
+_Static_assert(CONF_MAX_TLS_SESSION_CACHE <= SESSIONS_MAX_ENTRIES,
+	       "tls_session_cache above SESSIONS_MAX_ENTRIES");
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
@@ -70,6 +76,8 @@ static void record_failure(struct listener *l, struct conn *c)
 	struct db_hsfail f = { .listener = l->cl->name, .ca = l->ca,
 			       .remote_addr = c->remote };
 
+	if (c->tls == NULL)
+		return; /* plain HTTP: no handshake to fail */
 	f.error = conn_handshake_failure(c, reason, sizeof(reason));
 	if (f.error == NULL)
 		return;
@@ -79,6 +87,7 @@ static void record_failure(struct listener *l, struct conn *c)
 		 "error=\"%s\" hello=\"%s\"", l->cl->name, c->remote, f.error,
 		 c->hello);
 	ledger_record_hsfail(l->srv->ledger, &f);
+	metrics_handshake_failure(l->cl->name, l->ca, f.error);
 }
 
 static void notify(void *cls, struct MHD_Connection *connection,
@@ -93,9 +102,15 @@ static void notify(void *cls, struct MHD_Connection *connection,
 		c = *socket_context;
 		if (c != NULL) {
 			record_failure(l, c);
+			sessions_unlink(&c->resume);
 			conn_free(c);
 			*socket_context = NULL;
 		}
+		return;
+	}
+	if (l->cl->mode == CONF_MODE_PLAIN) { /* no TLS session to watch */
+		peer_name(connection, remote, sizeof(remote));
+		*socket_context = conn_new(NULL, remote);
 		return;
 	}
 	info = MHD_get_connection_info(connection,
@@ -112,6 +127,13 @@ static void notify(void *cls, struct MHD_Connection *connection,
 	if (gnutls_session_get_ptr(info->tls_session) == NULL)
 		gnutls_session_set_ptr(info->tls_session, connection);
 	conn_install_hook(info->tls_session, conn_from_session);
+	if (l->tls.p11 != NULL &&
+	    tls_p11_bind(l->tls.p11, info->tls_session) < 0)
+		log_error("listener=%s msg=\"PKCS#11 key not bound: the "
+			  "handshake will fail\"", l->cl->name);
+	if (sessions_install(l->sessions, &c->resume, info->tls_session) < 0)
+		log_debug("listener=%s msg=\"session tickets not enabled\"",
+			  l->cl->name);
 }
 
 static void mhd_log(void *cls, const char *fm, va_list ap)
@@ -172,9 +194,21 @@ struct listener *listener_new(struct server *srv, struct gen *gen,
 	l->cl = cl;
 	l->ca = conf_ca_name(cl->ca);
 	l->fd = -1;
-	if (tls_material_load(gen->conf, cl, &l->tls, err) < 0) {
+	if (cl->mode != CONF_MODE_PLAIN &&
+	    tls_material_load(gen->conf, cl, &l->tls, err) < 0) {
 		free(l);
 		return NULL;
+	}
+	if (cl->mode != CONF_MODE_PLAIN && cl->tls_session_cache > 0) {
+		/* mutual: cache only sessions with a trusted client chain */
+		l->sessions = sessions_new(
+			cl->tls_session_cache, cl->tls_session_lifetime,
+			cl->mode == CONF_MODE_MUTUAL ? gen->trust : NULL, err);
+		if (l->sessions == NULL) {
+			tls_material_free(&l->tls);
+			free(l);
+			return NULL;
+		}
 	}
 	l->gen = gen;
 	gen->refs++;
@@ -227,20 +261,48 @@ void listener_take_socket(struct listener *l, struct listener *old)
 int listener_start(struct listener *l, char **err)
 {
 	const struct conf_listener *cl = l->cl;
-	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	/* mode = plain: none of these; server-auth: no client roots, so no
+	 * client certificate is asked for */
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, l->tls.cert_pem },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, l->tls.key_pem },
+		{ MHD_OPTION_HTTPS_MEM_DHPARAMS, 0, l->tls.dh_pem },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, l->tls.priority },
+		{ MHD_OPTION_HTTPS_MEM_TRUST, 0, l->gen->trust_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
+	if (cl->mode == CONF_MODE_PLAIN)
+		tls[0].option = MHD_OPTION_END;
+	else
+		flags |= MHD_USE_TLS;
+	if (cl->mode == CONF_MODE_SERVER_AUTH)
+		tls[4].option = MHD_OPTION_END;
+	if (l->tls.p11 != NULL) { /* no PEM key: the callback hands out the
+				     chain and the token's key */
+		if (tls_p11_check_use(l->tls.p11, err) < 0) {
+			char *inner = *err;
+
+			*err = fmt("%s:%d: key: %s", l->gen->conf->path,
+				   cl->line_key, inner);
+			free(inner);
+			return -1;
+		}
+		tls[1].option = MHD_OPTION_HTTPS_CERT_CALLBACK2;
+		tls[1].ptr_value = (void *)tls_p11_retrieve;
+		log_info("msg=\"server key on a PKCS#11 token\" listener=%s "
+			 "token=\"%s\"", cl->name, tls_p11_token(l->tls.p11));
+	}
 	if (strchr(cl->address, ':') != NULL)
 		flags |= MHD_USE_IPv6;
+	steer_hosts_bound(l->gen->hosts, cl->name, l->port);
 	l->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, request_handle, l,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
-		MHD_OPTION_HTTPS_MEM_CERT, l->tls.cert_pem,
-		MHD_OPTION_HTTPS_MEM_KEY, l->tls.key_pem,
-		MHD_OPTION_HTTPS_MEM_TRUST, l->gen->trust_pem,
-		MHD_OPTION_HTTPS_MEM_DHPARAMS, l->tls.dh_pem,
-		MHD_OPTION_HTTPS_PRIORITIES, l->tls.priority,
+		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cl->threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cl->connection_limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -260,9 +322,16 @@ int listener_start(struct listener *l, char **err)
 		return -1;
 	}
 	log_info("msg=\"listening\" listener=%s ca=%s address=%s port=%u "
-		 "dh_bits=%u threads=%u priority=\"%s\"", cl->name, l->ca,
-		 cl->address, l->port, l->tls.dh_bits, cl->threads,
-		 l->tls.priority);
+		 "dh_bits=%u threads=%u tls_session_cache=%u priority=\"%s\"",
+		 cl->name, l->ca, cl->address, l->port, l->tls.dh_bits,
+		 cl->threads, cl->tls_session_cache,
+		 l->tls.priority != NULL ? l->tls.priority : "none (plain HTTP)");
+	metrics_sessions_attach(cl->name, l->ca, l->sessions);
+	if (cl->mode != CONF_MODE_MUTUAL)
+		log_info("msg=\"no client certificates: encrypted profiles by "
+			 "the MAC in the URL%s\" listener=%s mode=%s",
+			 cl->mode == CONF_MODE_PLAIN ? ", firmware" : "",
+			 cl->name, conf_mode_name(cl->mode));
 	return 0;
 }
 
@@ -279,6 +348,7 @@ void gen_release(struct gen *gen)
 	if (gen == NULL || --gen->refs > 0)
 		return;
 	trust_free(gen->trust);
+	steer_hosts_free(gen->hosts);
 	free(gen->trust_pem);
 	conf_free(gen->conf);
 	free(gen);
@@ -295,6 +365,19 @@ void listener_free(struct listener *l)
 	}
 	if (l->fd >= 0)
 		close(l->fd);
+	if (l->sessions != NULL && l->mhd != NULL) {
+		struct sessions_stats st;
+
+		sessions_get_stats(l->sessions, &st);
+		log_info("msg=\"TLS session cache\" listener=%s entries=%zu "
+			 "bytes=%zu hits=%llu misses=%llu stored=%llu "
+			 "uncacheable=%llu refused=%llu evicted=%llu "
+			 "expired=%llu", l->cl->name, st.entries, st.bytes,
+			 st.hits, st.misses, st.stored, st.uncacheable,
+			 st.refused, st.evicted, st.expired);
+	}
+	metrics_sessions_detach(l->sessions); /* before it is freed */
+	sessions_free(l->sessions);
 	tls_material_free(&l->tls);
 	gen_release(l->gen);
 	free(l);
@@ -312,6 +395,8 @@ int listener_same(const struct listener *a, const struct listener *b)
 	const struct conf *cx = a->gen->conf, *cy = b->gen->conf;
 
 	return str_eq(x->name, y->name) && x->ca == y->ca &&
+	       x->mode == y->mode &&
+	       str_eq(cx->firmware_dir, cy->firmware_dir) &&
 	       str_eq(x->address, y->address) && x->port == y->port &&
 	       x->threads == y->threads &&
 	       x->connection_limit == y->connection_limit &&
@@ -323,11 +408,16 @@ int listener_same(const struct listener *a, const struct listener *b)
 	       x->max_headers == y->max_headers &&
 	       x->max_client_chain == y->max_client_chain &&
 	       x->max_client_cert_size == y->max_client_cert_size &&
+	       x->tls_session_cache == y->tls_session_cache &&
+	       x->tls_session_lifetime == y->tls_session_lifetime &&
 	       str_eq(a->tls.cert_pem, b->tls.cert_pem) &&
-	       str_eq(a->tls.key_pem, b->tls.key_pem) &&
+	       tls_material_same_key(&a->tls, &b->tls) &&
 	       str_eq(a->tls.dh_pem, b->tls.dh_pem) &&
 	       str_eq(a->tls.priority, b->tls.priority) &&
 	       str_eq(a->gen->trust_pem, b->gen->trust_pem) &&
 	       cx->client_cert_time_check == cy->client_cert_time_check &&
-	       cx->unknown_devices == cy->unknown_devices;
+	       cx->unknown_devices == cy->unknown_devices &&
+	       x->pin_policy == y->pin_policy &&
+	       x->generic_policy == y->generic_policy &&
+	       steer_hosts_same(a->gen->hosts, b->gen->hosts);
 }

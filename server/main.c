@@ -18,11 +18,13 @@
 #include <microhttpd.h>
 
 #include "db/db.h"
+#include "fleet/steer.h"
 #include "server/conn.h"
 #include "server/privs.h"
 #include "server/server.h"
 #include "server/service.h"
 #include "util/log.h"
+#include "web-admin/admin.h"
 
 #define DEFAULT_CONF SPAPROV_SYSCONFDIR "/spaprov.conf"
 #define DEFAULT_CLIENT_ROOTS SPAPROV_PKGDATADIR "/client-roots.pem"
@@ -142,7 +144,8 @@ static struct gen *gen_load(const char *path, char **err)
 		return NULL;
 	gen->refs = 1;
 	if (conf_load(path, &gen->conf, err) < 0 ||
-	    gen_load_trust(gen, err) < 0) {
+	    gen_load_trust(gen, err) < 0 ||
+	    steer_hosts_load(gen->conf, &gen->hosts, err) < 0) {
 		gen_release(gen);
 		return NULL;
 	}
@@ -171,6 +174,8 @@ static int write_ports(const struct server *srv, const char *path)
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		fprintf(f, "%s %u\n", srv->listeners[i]->cl->name,
 			srv->listeners[i]->port);
+	if (admin_port(srv) != 0)
+		fprintf(f, "admin %u\n", admin_port(srv));
 	if (fclose(f) != 0)
 		return -1;
 	return rename(tmp, path);
@@ -201,6 +206,8 @@ static int setup(struct server *srv, const struct options *o, char **err)
 			return -1;
 		srv->listeners[srv->n_listeners++] = l;
 	}
+	if (admin_setup(srv, o->test_only, err) < 0)
+		return -1;
 	if (o->test_only)
 		return 0;
 	for (size_t i = 0; i < srv->n_listeners; i++)
@@ -259,6 +266,7 @@ static int reload_prepare(struct server *srv, struct gen *gen,
 		if (old != NULL && listener_same(old, next[i])) {
 			listener_free(next[i]);
 			next[i] = old;
+			steer_hosts_bound(gen->hosts, cl->name, old->port);
 			continue;
 		}
 		/* same address and port (0 = the one it got): hand over the
@@ -370,6 +378,8 @@ static int serve(struct server *srv, const struct options *o, char **err)
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		if (listener_start(srv->listeners[i], err) < 0)
 			return -1;
+	if (admin_start(srv, err) < 0)
+		return -1;
 	if (o->ports_file != NULL && write_ports(srv, o->ports_file) < 0)
 		log_warn("msg=\"cannot write ports file\" file=%s error=\"%s\"",
 			 o->ports_file, strerror(errno));
@@ -387,6 +397,7 @@ static int serve(struct server *srv, const struct options *o, char **err)
 			break;
 		log_info("msg=\"SIGHUP: reloading\" config=%s", o->conf_path);
 		reload(srv, o);
+		admin_reloaded(srv);
 		if (o->ports_file != NULL)
 			write_ports(srv, o->ports_file);
 	}
@@ -399,6 +410,7 @@ static int serve(struct server *srv, const struct options *o, char **err)
  * then commit the last ledger rows and close the database. */
 static void teardown(struct server *srv)
 {
+	admin_stop(srv);
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		listener_quiesce(srv->listeners[i]);
 	for (size_t i = 0; i < srv->n_listeners; i++)

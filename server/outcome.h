@@ -23,7 +23,19 @@
 	X(URI_TOO_LONG, "uri-too-long", 414)                         \
 	X(TOO_MANY_HEADERS, "too-many-headers", 431)                 \
 	X(HEADERS_TOO_LARGE, "headers-too-large", 431)               \
-	X(BAD_REQUEST, "bad-request", 400)
+	X(BAD_REQUEST, "bad-request", 400)                           \
+	/* fleet: server/fleet_http.c */                             \
+	X(OK_ENCRYPTED, "ok-encrypted", 200)                         \
+	X(FIRMWARE, "firmware", 200)                                 \
+	X(REPORT, "report", 200)                                     \
+	X(NO_KEY, "no-key", 404)                                     \
+	X(NO_URL_MAC, "no-mac-in-url", 404)                          \
+	X(NO_FIRMWARE, "no-firmware", 404)                           \
+	X(BAD_FIRMWARE_NAME, "bad-firmware-name", 400)               \
+	X(BAD_REPORT, "bad-report", 400)                             \
+	/* fleet: pins, generic certificates (fleet/identity.h) */  \
+	X(PIN_MISMATCH, "pin-mismatch", 403)                         \
+	X(GENERIC_NOT_ALLOWED, "generic-not-allowed", 403)
 
 enum outcome {
 #define X(id, name, status) OUTCOME_##id,

@@ -11,9 +11,15 @@
 #include <gnutls/gnutls.h>
 
 #include "db/db.h"
+#include "db/pin.h"
+#include "fleet/firmware.h"
+#include "fleet/identity.h"
+#include "fleet/steer.h"
 #include "ident/ident.h"
 #include "ident/ua.h"
 #include "server/conn.h"
+#include "server/fleet_http.h"
+#include "server/metrics.h"
 #include "server/outcome.h"
 #include "server/request.h"
 #include "server/server.h"
@@ -68,6 +74,8 @@ struct verdict {
 	struct db_device *dev;
 	char *profile;          /* rendered body */
 	size_t profile_len;
+	int url_mac;            /* identified by the MAC in the URL only */
+	int pin_new;            /* no pin yet: pin this certificate */
 };
 
 static double ms_since(const struct timespec *t0)
@@ -103,15 +111,40 @@ static const gnutls_datum_t *peer_chain(struct conn *c, size_t *n)
 	return c->n_chain > 0 ? c->chain : NULL;
 }
 
+/* A trusted generic certificate: 403, or with generic_policy = url-mac
+ * the MAC in the path identifies the device, with low trust (nothing of
+ * the shared certificate describes it). */
+static void identify_generic(struct listener *l, const char *url,
+			     struct verdict *v)
+{
+	v->outcome = OUTCOME_GENERIC;
+	if (l->cl->generic_policy != CONF_GENERIC_URL_MAC)
+		return;
+	if (fleet_url_mac(url, v->id.mac) < 0) {
+		snprintf(v->detail, sizeof(v->detail),
+			 "generic certificate and no single MAC in the path");
+		return;
+	}
+	v->id.serial[0] = '\0';
+	v->id.product[0] = '\0';
+	v->url_mac = 1;
+	v->outcome = OUTCOME_OK;
+}
+
 /* Certificate checks: trusted chain, a device identity, no foreign MAC. */
 static void identify(struct listener *l, struct conn *c, const char *url,
 		     struct verdict *v)
 {
 	size_t n = 0;
-	const gnutls_datum_t *chain = peer_chain(c, &n);
+	const gnutls_datum_t *chain;
 	char found[MAC_LEN + 1];
 	enum ident_status st;
 
+	if (l->cl->mode != CONF_MODE_MUTUAL) {
+		v->verify = "not-requested"; /* no client certificate asked */
+		return;
+	}
+	chain = peer_chain(c, &n);
 	v->verify = "no-certificate";
 	if (chain == NULL) {
 		v->outcome = OUTCOME_NO_CERT;
@@ -131,7 +164,7 @@ static void identify(struct listener *l, struct conn *c, const char *url,
 	if (st == IDENT_MALFORMED) {
 		v->outcome = OUTCOME_MALFORMED;
 	} else if (st == IDENT_GENERIC) {
-		v->outcome = OUTCOME_GENERIC;
+		identify_generic(l, url, v);
 	} else if (st == IDENT_NO_MAC) {
 		v->outcome = OUTCOME_NO_MAC;
 	} else if (mac_path_check(url, v->id.mac, found) ==
@@ -144,17 +177,42 @@ static void identify(struct listener *l, struct conn *c, const char *url,
 	}
 }
 
+/* A device identified by its URL only gets a profile marked safe for it
+ * (generic_safe); 0 if it may have this one, else the outcome is set. */
+static int generic_allowed(struct db *db, struct verdict *v)
+{
+	char *err = NULL;
+	int safe = 0, rc;
+
+	if (!v->url_mac)
+		return 0;
+	rc = db_profile_generic_safe(db, v->dev->profile, &safe, &err);
+	if (rc == DB_OK && safe)
+		return 0;
+	v->outcome = rc == DB_OK ? OUTCOME_GENERIC_NOT_ALLOWED
+		     : rc == DB_NOTFOUND ? OUTCOME_NO_PROFILE
+					 : OUTCOME_DB_ERROR;
+	snprintf(v->detail, sizeof(v->detail), "profile '%s': %s",
+		 v->dev->profile, rc == DB_OK ? "not generic-safe, the device "
+		 "is identified by the MAC in the URL only" : rc == DB_NOTFOUND
+		 ? "not found" : err ? err : "?");
+	free(err);
+	return -1;
+}
+
 static void render(struct listener *l, struct db *db, struct verdict *v)
 {
 	/* built-ins from this request: certificate, User-Agent, listener */
 	struct tmpl_builtins b = {
 		.mac = v->id.mac, .serial = v->id.serial,
-		.model = v->id.product,
+		.model = v->url_mac && v->have_ua ? v->ua.model : v->id.product,
 		.firmware = v->have_ua ? v->ua.firmware : NULL,
 		.ca = l->ca, .listener = l->cl->name,
 		.vars = v->dev->vars, .n_vars = v->dev->n_vars,
 	};
-	char *tmpl = NULL, *err = NULL;
+	struct fleet_fw_vars fw;
+	char *tmpl = NULL, *err = NULL, rule[STEER_MAX_RULE];
+	const char *why = NULL;
 	int rcode;
 
 	if (v->dev->profile == NULL) {
@@ -162,6 +220,11 @@ static void render(struct listener *l, struct db *db, struct verdict *v)
 		snprintf(v->detail, sizeof(v->detail), "device has no profile");
 		return;
 	}
+	if (generic_allowed(db, v) < 0)
+		return;
+	b.profile_rule = steer_rule_for(l->gen->conf, l->gen->hosts, l->cl,
+					b.model, b.firmware, rule, sizeof(rule),
+					&why);
 	rcode = db_profile_get(db, v->dev->profile, &tmpl, &err);
 	if (rcode != DB_OK) {
 		v->outcome = rcode == DB_NOTFOUND ? OUTCOME_NO_PROFILE
@@ -170,15 +233,52 @@ static void render(struct listener *l, struct db *db, struct verdict *v)
 			 v->dev->profile, err ? err : "not found");
 		goto out;
 	}
+	if (fleet_http_fw_vars(l, db, b.model, &fw, &err) < 0) {
+		v->outcome = OUTCOME_DB_ERROR;
+		snprintf(v->detail, sizeof(v->detail), "%s", err ? err : "?");
+		goto out;
+	}
+	b.firmware_target = fw.target;
+	b.upgrade_rule = fw.rule;
 	if (tmpl_render(tmpl, strlen(tmpl), tmpl_builtins_lookup, &b,
 			&v->profile, &v->profile_len, &err) < 0) {
+		int no_rule = b.profile_rule == NULL && err != NULL &&
+			      strstr(err, "'profile_rule'") != NULL;
+
 		v->outcome = OUTCOME_RENDER_ERROR;
-		snprintf(v->detail, sizeof(v->detail), "profile '%s': %s",
-			 v->dev->profile, err ? err : "?");
+		snprintf(v->detail, sizeof(v->detail), "profile '%s': %s%s%s%s",
+			 v->dev->profile, err ? err : "?",
+			 no_rule ? " (" : "", no_rule ? why : "",
+			 no_rule ? ")" : "");
 	}
 out:
 	free(tmpl);
 	free(err);
+}
+
+/* The certificate against the device's pin (read with its row): none
+ * yet, it is pinned with this 200; another one is logged and, with
+ * pin_policy = refuse, refused.  0 to go on, -1 when refused. */
+static int check_pin(struct listener *l, struct verdict *v)
+{
+	enum fleet_pin p;
+
+	if (v->url_mac)
+		return 0; /* a shared certificate is never pinned */
+	p = fleet_pin_compare(v->dev->pin_fingerprint, v->id.fingerprint);
+	v->pin_new = p == FLEET_PIN_NEW;
+	if (p != FLEET_PIN_CHANGED)
+		return 0;
+	fleet_pin_detail(v->detail, sizeof(v->detail), v->dev->pin_fingerprint,
+			 v->id.fingerprint);
+	log_warn("msg=\"client certificate changed\" listener=%s mac=%s "
+		 "pinned=%s presented=%s pin_policy=%s", l->cl->name,
+		 v->id.mac, v->dev->pin_fingerprint, v->id.fingerprint,
+		 l->cl->pin_policy == CONF_PIN_REFUSE ? "refuse" : "alert");
+	if (l->cl->pin_policy != CONF_PIN_REFUSE)
+		return 0;
+	v->outcome = OUTCOME_PIN_MISMATCH;
+	return -1;
 }
 
 /* Inventory checks for an identified device, then the profile. */
@@ -195,7 +295,9 @@ static void lookup_device(struct listener *l, struct verdict *v, int *pending)
 	rc = db_device_get(db, v->id.mac, &v->dev, &err);
 	if (rc == DB_NOTFOUND) {
 		v->outcome = OUTCOME_UNKNOWN;
-		*pending = l->gen->conf->unknown_devices == CONF_UNKNOWN_RECORD;
+		/* a MAC from the URL alone never adds a device */
+		*pending = l->gen->conf->unknown_devices ==
+				   CONF_UNKNOWN_RECORD && !v->url_mac;
 	} else if (rc != DB_OK) {
 		v->outcome = OUTCOME_DB_ERROR;
 		snprintf(v->detail, sizeof(v->detail), "%s", err ? err : "?");
@@ -203,7 +305,7 @@ static void lookup_device(struct listener *l, struct verdict *v, int *pending)
 		v->outcome = OUTCOME_DISABLED;
 	} else if (strcmp(v->dev->status, "pending") == 0) {
 		v->outcome = OUTCOME_PENDING;
-	} else {
+	} else if (check_pin(l, v) == 0) {
 		render(l, db, v);
 	}
 	free(err);
@@ -224,9 +326,12 @@ static void fill_row(struct db_resync *row, struct listener *l,
 	row->cert_issuer = v->have_id ? v->id.issuer : NULL;
 	row->cert_serial = v->have_id ? v->id.cert_serial : NULL;
 	row->verify = v->verify;
-	row->tls_version =
-		gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls));
-	row->cipher = gnutls_ciphersuite_get(c->tls);
+	if (c->tls != NULL) { /* NULL on a plain-HTTP listener */
+		row->tls_version = gnutls_protocol_get_name(
+			gnutls_protocol_get_version(c->tls));
+		row->cipher = gnutls_ciphersuite_get(c->tls);
+		row->tls_resumed = gnutls_session_is_resumed(c->tls) != 0;
+	}
 	row->user_agent = ua;
 	row->model = v->have_id && v->id.product[0] ? v->id.product
 		     : v->have_ua			? v->ua.model
@@ -242,6 +347,9 @@ static void fill_row(struct db_resync *row, struct listener *l,
 	row->serial = v->have_id && v->id.serial[0] ? v->id.serial : NULL;
 	/* the device's own row is updated only for a verified identity */
 	row->seen = ok_id && v->dev != NULL && v->outcome != OUTCOME_SPOOF;
+	row->trust = v->url_mac ? "url-mac" : NULL;
+	row->fingerprint = v->have_id ? v->id.fingerprint : NULL;
+	row->pin = v->pin_new && v->outcome == OUTCOME_OK;
 }
 
 static enum MHD_Result respond(struct MHD_Connection *connection,
@@ -294,6 +402,37 @@ static int commit_row(struct listener *l, struct conn *c, struct req *r,
 	return -1;
 }
 
+/* Firmware, reports and encrypted profiles: server/fleet_http.c. */
+static void fleet(struct listener *l, struct conn *c, struct req *r,
+		  enum fleet_route route, const char *url, const char *method,
+		  struct verdict *v, struct fleet_reply *fx)
+{
+	struct fleet_http_in in = {
+		.url = url, .raw_uri = r->uri, .method = method,
+		.remote = c->remote, .body = r->body, .body_len = r->body_len,
+		/* a MAC from the URL alone (generic certificate) is no
+		 * verified identity: no report, no download on its behalf */
+		.mac = v->id.mac[0] && !v->url_mac ? v->id.mac : NULL,
+		.ua_firmware = v->have_ua ? v->ua.firmware : NULL,
+	};
+
+	fleet_http_serve(l, route, &in, fx);
+	v->outcome = fx->outcome;
+	snprintf(v->detail, sizeof(v->detail), "%s", fx->detail);
+}
+
+/* What a fleet request changes in its ledger row. */
+static void fleet_row(struct db_resync *row, const struct fleet_reply *fx)
+{
+	if (fx->trust != NULL) {
+		row->trust = fx->trust;
+		row->mac = fx->mac[0] ? fx->mac : NULL;
+	}
+	row->bytes = row->status == MHD_HTTP_OK ? fx->bytes : 0;
+	/* only a verified certificate updates the device's row */
+	row->seen = row->mac != NULL && row->trust == NULL && fx->seen;
+}
+
 static enum MHD_Result finish(struct listener *l,
 			      struct MHD_Connection *connection,
 			      struct conn *c, struct req *r, const char *url,
@@ -303,14 +442,17 @@ static enum MHD_Result finish(struct listener *l,
 		connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
 	struct verdict v = { .outcome = OUTCOME_OK };
 	struct db_resync row = { 0 };
+	enum fleet_route route = fleet_http_route(l->cl, method, url);
+	struct fleet_reply fx;
 	int pending = 0;
 	unsigned status;
 	enum MHD_Result ret;
 
+	fleet_reply_init(&fx);
 	v.have_ua = ua_parse(ua, &v.ua) == 0;
 	identify(l, c, url, &v);
 	if (v.outcome == OUTCOME_OK && v.have_ua && v.ua.mac[0] &&
-	    strcmp(v.ua.mac, v.id.mac) != 0) {
+	    v.id.mac[0] && strcmp(v.ua.mac, v.id.mac) != 0) {
 		row.ua_mismatch = 1;
 		snprintf(v.detail, sizeof(v.detail),
 			 "User-Agent MAC %s differs from certificate",
@@ -324,9 +466,13 @@ static enum MHD_Result finish(struct listener *l,
 		   strcmp(method, "HEAD") != 0) {
 		v.outcome = OUTCOME_BAD_METHOD;
 	}
-	if (v.outcome == OUTCOME_OK)
+	if (v.outcome == OUTCOME_OK && route == FLEET_ROUTE_PROFILE)
 		lookup_device(l, &v, &pending);
+	else if (v.outcome == OUTCOME_OK)
+		fleet(l, c, r, route, url, method, &v, &fx);
 	fill_row(&row, l, c, &v, method, url, ua);
+	if (route != FLEET_ROUTE_PROFILE)
+		fleet_row(&row, &fx);
 	row.add_pending = pending;
 	status = (unsigned)row.status;
 	if (commit_row(l, c, r, &row) < 0) {
@@ -334,16 +480,22 @@ static enum MHD_Result finish(struct listener *l,
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		free(v.profile);
 		v.profile = NULL;
+		fleet_reply_clear(&fx);
 	}
 	log_debug("listener=%s remote=%s mac=%s status=%u outcome=%s",
 		  l->cl->name, c->remote, row.mac ? row.mac : "-", status,
 		  row.outcome);
-	if (status == MHD_HTTP_OK) {
+	metrics_request(l->cl->name, l->ca, status, v.outcome,
+			ms_since(&r->start) / 1e3);
+	if (status == MHD_HTTP_OK && route != FLEET_ROUTE_PROFILE) {
+		ret = fleet_http_respond(connection, &fx);
+	} else if (status == MHD_HTTP_OK) {
 		ret = respond(connection, status, v.profile, v.profile_len);
 		v.profile = NULL; /* owned by the response now */
 	} else {
 		ret = respond(connection, status, NULL, 0);
 	}
+	fleet_reply_clear(&fx);
 	free(v.profile);
 	db_device_free(v.dev);
 	return ret;
@@ -550,6 +702,8 @@ enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 	}
 	if (!r->headers_done) {
 		r->headers_done = 1;
+		/* duration_ms counts from the end of the headers */
+		clock_gettime(CLOCK_MONOTONIC, &r->start);
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		check_headers(l->cl, connection, r);
 		if (r->refuse != OUTCOME_OK) /* answer before any body */
@@ -607,6 +761,8 @@ static void record_unanswered(struct listener *l,
 	row.status = (int)sent;
 	r->answered = 1;
 	commit_row(l, c, r, &row);
+	metrics_request(l->cl->name, l->ca, sent, v.outcome,
+			ms_since(&r->start) / 1e3);
 	db_device_free(v.dev);
 }
 

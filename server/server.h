@@ -15,14 +15,18 @@
 #include "server/ledger.h"
 #include "server/tls.h"
 
+struct admin;
 struct db;
 struct MHD_Daemon;
+struct steer_hosts;
+struct sessions;
 
 struct gen {
 	int refs;                   /* the server and listeners using it */
 	struct conf *conf;
 	struct trust *trust;
 	char *trust_pem;            /* client roots, for the CertificateRequest */
+	struct steer_hosts *hosts;  /* where phones reach each listener */
 };
 
 struct listener {
@@ -31,6 +35,7 @@ struct listener {
 	const struct conf_listener *cl;  /* in gen->conf */
 	const char *ca;             /* conf_ca_name(cl->ca) */
 	struct tls_material tls;
+	struct sessions *sessions;  /* TLS resumption; NULL: disabled */
 	struct MHD_Daemon *mhd;
 	int fd;                     /* listening socket, bound before any
 				       privilege drop and kept across reloads */
@@ -46,6 +51,7 @@ struct server {
 	struct listener *listeners[CONF_MAX_LISTENERS];
 	size_t n_listeners;
 	pthread_key_t db_key;       /* per-thread read connection */
+	struct admin *admin;        /* web-admin/, NULL without [admin] */
 };
 
 /* This thread's database connection (opened on first use), or NULL. */

@@ -21,6 +21,13 @@ INTEGRATION_TESTS = \
 	tests/integration/install.sh \
 	tests/integration/independent-clients.sh \
 	tests/integration/limits.sh \
-	tests/integration/crash.sh
+	tests/integration/crash.sh \
+	tests/integration/resume.sh \
+	tests/integration/pkcs11.sh \
+	tests/integration/fleet-steer.sh \
+	tests/integration/fleet-enc.sh \
+	tests/integration/faults.sh \
+	tests/integration/request-limits.sh \
+	tests/integration/fleet-enc.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)

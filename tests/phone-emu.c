@@ -54,6 +54,7 @@
 #define PE_MAX_TIMEOUT 3600              /* seconds */
 #define PE_MAX_CN 1024                   /* server certificate CN */
 #define PE_MAX_DH_BITS 65536
+#define PE_MAX_SESSION_FILE (64 * 1024)  /* --session-file contents */
 #define PE_READ_CHUNK 16384
 #define PE_DEFAULT_MAC "0022bd010203"
 #define PE_DEFAULT_PATH "/spa$MA.xml"
@@ -127,6 +128,7 @@ struct pe_opts {
 	const char *method;
 	const char *out;
 	const char *priority;
+	const char *session_file;
 	long repeat;
 	int resume;
 	int expect_status;
@@ -245,6 +247,10 @@ static void usage(FILE *f)
 "  --post BODY          POST BODY (macros expanded) with Content-Length\n"
 "  --repeat N           N requests, each on a new TCP+TLS connection\n"
 "  --resume             resume the previous request's TLS session\n"
+"  --session-file FILE  implies --resume: the first request resumes the\n"
+"                       session saved in FILE (if FILE exists and is not\n"
+"                       empty); every handshake saves its session to FILE\n"
+"                       (GnuTLS's session data: holds the master secret)\n"
 "  --out FILE           write the body (of every request) to FILE, not stdout\n"
 "  --expect-status N    exit 0 only for this HTTP status (default 200)\n"
 "  --timeout SEC        limit per request for connect+TLS+HTTP (default 10)\n"
@@ -305,7 +311,7 @@ enum {
 	OPT_HOST = 256, OPT_PORT, OPT_PROFILE, OPT_CERT, OPT_KEY, OPT_CA,
 	OPT_SNAME, OPT_PATH, OPT_MAC, OPT_UA, OPT_POST, OPT_METHOD,
 	OPT_REPEAT, OPT_RESUME, OPT_OUT, OPT_EXPECT, OPT_TIMEOUT, OPT_DHBITS,
-	OPT_EXT, OPT_NOEXT, OPT_PRIO, OPT_HELP,
+	OPT_EXT, OPT_NOEXT, OPT_PRIO, OPT_SESSION_FILE, OPT_HELP,
 };
 
 static const struct option pe_longopts[] = {
@@ -330,6 +336,7 @@ static const struct option pe_longopts[] = {
 	{ "extensions", no_argument, NULL, OPT_EXT },
 	{ "no-extensions", no_argument, NULL, OPT_NOEXT },
 	{ "priority", required_argument, NULL, OPT_PRIO },
+	{ "session-file", required_argument, NULL, OPT_SESSION_FILE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -387,6 +394,10 @@ static int pe_opt_one(struct pe_opts *o, int c, const char *arg)
 	case OPT_EXT: o->extensions = 1; return 0;
 	case OPT_NOEXT: o->extensions = 0; return 0;
 	case OPT_PRIO: o->priority = arg; return 0;
+	case OPT_SESSION_FILE:
+		o->session_file = arg;
+		o->resume = 1;
+		return 0;
 	default:
 		return -1;
 	}
@@ -856,6 +867,79 @@ static int pe_handshake_error(struct pe_ctx *ctx, gnutls_session_t s, int ret)
 	return PE_TLS;
 }
 
+/* --session-file: the session data of the last handshake, written to a
+ * temporary file and renamed over FILE. */
+static int pe_save_session(struct pe_ctx *ctx)
+{
+	const char *path = ctx->o->session_file;
+	size_t len = strlen(path) + sizeof(".tmp");
+	char *tmp = malloc(len);
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (!tmp) {
+		pe_err("out of memory");
+		return -1;
+	}
+	snprintf(tmp, len, "%s.tmp", path);
+	f = fopen(tmp, "wb");
+	if (!f || fwrite(ctx->resume_data.data, 1, ctx->resume_data.size, f) !=
+			  ctx->resume_data.size) {
+		pe_err("%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		pe_err("%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp, path) < 0) {
+		pe_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f)
+		fclose(f);
+	free(tmp);
+	return rc;
+}
+
+/* --session-file: resume the session saved there, if any. */
+static int pe_load_session(struct pe_ctx *ctx)
+{
+	const char *path = ctx->o->session_file;
+	unsigned char buf[PE_MAX_SESSION_FILE];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		pe_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f) || (n == sizeof(buf) && fgetc(f) != EOF)) {
+		pe_err("%s: unreadable or larger than %d bytes", path,
+		       PE_MAX_SESSION_FILE);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	if (n == 0)
+		return 0;
+	ctx->resume_data.data = gnutls_malloc(n);
+	if (!ctx->resume_data.data) {
+		pe_err("out of memory");
+		return -1;
+	}
+	memcpy(ctx->resume_data.data, buf, n);
+	ctx->resume_data.size = (unsigned int)n;
+	return 0;
+}
+
 static int pe_tls_open(struct pe_ctx *ctx, int fd, long long deadline,
 		       gnutls_session_t *sp, struct pe_tlsinfo *ti)
 {
@@ -878,9 +962,17 @@ static int pe_tls_open(struct pe_ctx *ctx, int fd, long long deadline,
 	if (ext && o->server_name)
 		gnutls_server_name_set(s, GNUTLS_NAME_DNS, o->server_name,
 				       strlen(o->server_name));
-	if (o->resume && ctx->resume_data.data)
-		gnutls_session_set_data(s, ctx->resume_data.data,
-					ctx->resume_data.size);
+	if (o->resume && ctx->resume_data.data) {
+		ret = gnutls_session_set_data(s, ctx->resume_data.data,
+					      ctx->resume_data.size);
+		if (ret < 0) {
+			pe_err("session data%s%s: %s",
+			       o->session_file ? " in " : "",
+			       o->session_file ? o->session_file : "",
+			       gnutls_strerror(ret));
+			return PE_USAGE;
+		}
+	}
 	gnutls_transport_set_int(s, fd);
 	ctx->verify_err[0] = '\0';
 	do {
@@ -908,6 +1000,8 @@ static int pe_tls_open(struct pe_ctx *ctx, int fd, long long deadline,
 		ret = gnutls_session_get_data2(s, &ctx->resume_data);
 		if (ret < 0)
 			ctx->resume_data.data = NULL;
+		else if (o->session_file && pe_save_session(ctx) < 0)
+			return PE_USAGE;
 	}
 	return PE_OK;
 }
@@ -1200,7 +1294,8 @@ int main(int argc, char **argv)
 		pe_err("--mac needs 12 hex digits, not '%s'", o.mac);
 		goto out;
 	}
-	if (pe_build_request(&ctx) < 0 || pe_setup_tls(&ctx) < 0)
+	if (pe_build_request(&ctx) < 0 || pe_setup_tls(&ctx) < 0 ||
+	    (o.session_file && pe_load_session(&ctx) < 0))
 		goto out;
 	ctx.out = o.out ? fopen(o.out, "wb") : stdout;
 	if (!ctx.out) {

@@ -13,6 +13,9 @@ enum builtin {
 	B_FIRMWARE,
 	B_CA,
 	B_LISTENER,
+	B_PROFILE_RULE,
+	B_FIRMWARE_TARGET,
+	B_UPGRADE_RULE,
 	B__COUNT
 };
 
@@ -24,6 +27,9 @@ static const char *const builtin_names[B__COUNT] = {
 	[B_FIRMWARE] = "firmware",
 	[B_CA] = "ca",
 	[B_LISTENER] = "listener",
+	[B_PROFILE_RULE] = "profile_rule",
+	[B_FIRMWARE_TARGET] = "firmware_target",
+	[B_UPGRADE_RULE] = "upgrade_rule",
 };
 
 static int builtin_find(const char *name)
@@ -64,6 +70,11 @@ const char *tmpl_builtins_lookup(void *ctx, const char *name)
 	case B_FIRMWARE: return b->firmware != NULL ? b->firmware : "";
 	case B_CA: return b->ca;
 	case B_LISTENER: return b->listener;
+	case B_PROFILE_RULE: return b->profile_rule;
+	case B_FIRMWARE_TARGET:
+		return b->firmware_target != NULL ? b->firmware_target : "";
+	case B_UPGRADE_RULE:
+		return b->upgrade_rule != NULL ? b->upgrade_rule : "";
 	default: break;
 	}
 	for (size_t i = 0; i < b->n_vars; i++)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -93,14 +94,15 @@ static enum MHD_Result dispatch(struct areq *r)
 					 "body-too-large",
 					 "request body larger than %u bytes",
 					 ADMIN_MAX_BODY);
-	if (strncmp(r->url, "/api/", 5) != 0) {
+	route = admin_route_find(r->method, r->url, r->param, &wrong_method);
+	if (route == NULL && !wrong_method &&
+	    strncmp(r->url, "/api/", 5) != 0) {
 		if (!is_safe_method(r->method))
 			return admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED,
 						 "method-not-allowed",
 						 "method not allowed");
 		return admin_static(r);
 	}
-	route = admin_route_find(r->method, r->url, r->param, &wrong_method);
 	if (route == NULL)
 		return wrong_method
 			       ? admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -108,6 +110,8 @@ static enum MHD_Result dispatch(struct areq *r)
 						   "method not allowed here")
 			       : admin_reply_error(r, MHD_HTTP_NOT_FOUND,
 						   "not-found", "no such API");
+	if (route->flags & ROUTE_NO_DB)
+		return route->handler(r); /* public, safe methods only */
 	r->db = server_thread_db(r->adm->srv);
 	if (r->db == NULL)
 		return admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -353,6 +357,8 @@ static void admin_free(struct admin *adm)
 	free(adm->address);
 	json_decref(adm->listeners);
 	pthread_mutex_destroy(&adm->lock);
+	free(adm->health_err);
+	pthread_mutex_destroy(&adm->health_lock);
 	free(adm);
 }
 
@@ -371,6 +377,8 @@ int admin_setup(struct server *srv, int test_only, char **err)
 	adm->srv = srv;
 	adm->fd = -1;
 	pthread_mutex_init(&adm->lock, NULL);
+	pthread_mutex_init(&adm->health_lock, NULL);
+	adm->started = time(NULL);
 	adm->session_timeout = conf->admin.session_timeout;
 	adm->address = strdup(conf->admin.address);
 	if (adm->address == NULL ||

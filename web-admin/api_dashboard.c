@@ -26,11 +26,15 @@
 static json_t *cert_facts(const char *pem)
 {
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t in = { (unsigned char *)pem, (unsigned)strlen(pem) };
+	gnutls_datum_t in = { (unsigned char *)pem, pem ? (unsigned)strlen(pem) : 0 };
 	gnutls_datum_t subject = { NULL, 0 }, issuer = { NULL, 0 };
 	char not_after[32];
 	json_t *j = NULL;
 
+	if (pem == NULL) /* a plain-HTTP listener has no certificate */
+		return json_object();
+	if (pem == NULL) /* mode = plain: no certificate */
+		return json_object();
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return json_object();
 	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) < 0 ||
@@ -63,6 +67,10 @@ json_t *admin_listener_facts(const struct server *srv)
 				    admin_json_text(l->cl->address));
 		json_object_set_new(o, "port", json_integer(l->port));
 		json_object_set_new(o, "dh_bits", json_integer(l->tls.dh_bits));
+		/* a listener a reload could not start has no daemon */
+		json_object_set_new(o, "running",
+				    json_boolean(l->mhd != NULL &&
+						 !l->quiesced));
 		json_array_append_new(a, o);
 	}
 	return a;

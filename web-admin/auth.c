@@ -4,7 +4,13 @@
  * CSRF check, and the login and logout endpoints with their throttling:
  * ADMIN_ACCOUNT_FAILURES failed logins in a row lock an account, and
  * ADMIN_ADDRESS_FAILURES lock a client address, for ADMIN_LOCK_BASE
- * seconds, doubling with each further failure up to ADMIN_LOCK_MAX. */
+ * seconds, doubling with each further failure up to ADMIN_LOCK_MAX.
+ *
+ * Throttling fails closed: when the failures cannot be read, no password
+ * is tried; when a failure cannot be recorded (or its lock written), the
+ * answer is 503 like a success that cannot start its session, so a
+ * database that refuses writes gives an attacker neither unlimited
+ * guesses nor a way to tell a right password from a wrong one. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,54 +90,72 @@ enum MHD_Result api_session_get(struct areq *r)
 
 /* --- throttling ----------------------------------------------------------- */
 
-/* Seconds key stays locked (0: not locked). */
-static unsigned locked_for(struct areq *r, const char *key, const char *now)
+/* *secs = how long key stays locked (0: not locked).  0, or -1 when the
+ * database cannot tell (the caller must not try the password). */
+static int locked_for(struct areq *r, const char *key, const char *now,
+		      unsigned *secs)
 {
 	char until[32], *err = NULL;
 	time_t t;
 	int rc = db_admin_throttle_check(r->db, key, now, until, &err);
 
+	*secs = 0;
 	if (rc == DB_ERROR) {
-		log_error("msg=\"cannot read login failures\" error=\"%s\"",
-			  err ? err : "?");
+		log_error("msg=\"cannot read login failures: login refused\" "
+			  "error=\"%s\"", err ? err : "?");
 		free(err);
-		return 0;
+		return -1;
 	}
 	if (rc != DB_EXISTS)
 		return 0;
 	t = admin_parse_iso(until) - time(NULL);
-	return t > 0 ? (unsigned)t : 1;
+	*secs = t > 0 ? (unsigned)t : 1;
+	return 0;
 }
 
-/* Count a failure for key; lock it past `limit`.  Returns the lock in
- * seconds, 0 if none. */
-static unsigned count_failure(struct areq *r, const char *key,
-			      const char *now, long long limit)
+/* Count a failure for key and lock it past `limit`: *lock = the lock in
+ * seconds, 0 if none.  0, or -1 when the failure or the lock could not
+ * be recorded. */
+static int count_failure(struct areq *r, const char *key, const char *now,
+			 long long limit, unsigned *lock)
 {
 	long long failures = 0, extra;
-	unsigned lock = ADMIN_LOCK_BASE;
 	char until[32], *err = NULL;
 
+	*lock = 0;
 	if (db_admin_throttle_fail(r->db, key, now, &failures, &err) != DB_OK) {
 		log_error("msg=\"cannot record login failure\" error=\"%s\"",
 			  err ? err : "?");
 		free(err);
-		return 0;
+		return -1;
 	}
 	if (failures < limit)
 		return 0;
-	for (extra = failures - limit; extra > 0 && lock < ADMIN_LOCK_MAX;
+	*lock = ADMIN_LOCK_BASE;
+	for (extra = failures - limit; extra > 0 && *lock < ADMIN_LOCK_MAX;
 	     extra--)
-		lock *= 2;
-	if (lock > ADMIN_LOCK_MAX)
-		lock = ADMIN_LOCK_MAX;
-	admin_iso_time(time(NULL) + (time_t)lock, until);
-	if (db_admin_throttle_lock(r->db, key, until, &err) == DB_ERROR) {
+		*lock *= 2;
+	if (*lock > ADMIN_LOCK_MAX)
+		*lock = ADMIN_LOCK_MAX;
+	admin_iso_time(time(NULL) + (time_t)*lock, until);
+	if (db_admin_throttle_lock(r->db, key, until, &err) != DB_OK) {
 		log_error("msg=\"cannot lock login\" error=\"%s\"",
 			  err ? err : "?");
 		free(err);
+		return -1;
 	}
-	return lock;
+	return 0;
+}
+
+/* The login could not be checked or recorded: the same answer for a
+ * right and a wrong password. */
+static enum MHD_Result reply_unrecorded(struct areq *r)
+{
+	r->retry_after = ADMIN_LOCK_BASE;
+	return admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "database-error",
+				 "Logins cannot be checked now. Try again "
+				 "later.");
 }
 
 static enum MHD_Result reply_locked(struct areq *r, unsigned secs)
@@ -164,15 +188,20 @@ static enum MHD_Result login_failed(struct areq *r, const char *acct_key,
 				    const char *addr_key, const char *name,
 				    const char *now)
 {
-	unsigned a = acct_key[0] ? count_failure(r, acct_key, now,
-						 ADMIN_ACCOUNT_FAILURES) : 0;
-	unsigned b = count_failure(r, addr_key, now, ADMIN_ADDRESS_FAILURES);
+	unsigned a = 0, b = 0;
+	int bad = (acct_key[0] && count_failure(r, acct_key, now,
+						ADMIN_ACCOUNT_FAILURES,
+						&a) < 0) |
+		  (count_failure(r, addr_key, now, ADMIN_ADDRESS_FAILURES,
+				 &b) < 0);
 
 	admin_audit(r, "login-failure", acct_key[0] ? name : "(invalid name)",
-		    a || b ? "locked" : NULL);
+		    bad ? "not recorded" : a || b ? "locked" : NULL);
 	log_warn("msg=\"admin login failed\" account=\"%s\" remote=%s%s",
 		 acct_key[0] ? name : "(invalid)", r->remote,
-		 a || b ? " locked=yes" : "");
+		 bad ? " recorded=no" : a || b ? " locked=yes" : "");
+	if (bad)
+		return reply_unrecorded(r);
 	if (a || b)
 		return reply_locked(r, a > b ? a : b);
 	return admin_reply_error(r, MHD_HTTP_UNAUTHORIZED,
@@ -205,9 +234,12 @@ enum MHD_Result api_login(struct areq *r)
 	snprintf(addr_key, sizeof(addr_key), "address:%s", r->remote);
 	if (admin_name_valid(name))
 		snprintf(acct_key, sizeof(acct_key), "account:%s", name);
-	lock = locked_for(r, addr_key, now);
-	if (lock == 0 && acct_key[0])
-		lock = locked_for(r, acct_key, now);
+	if (locked_for(r, addr_key, now, &lock) < 0 ||
+	    (lock == 0 && acct_key[0] &&
+	     locked_for(r, acct_key, now, &lock) < 0)) {
+		ret = reply_unrecorded(r);
+		goto out;
+	}
 	if (lock > 0) {
 		ret = reply_locked(r, lock);
 		goto out;
@@ -215,8 +247,9 @@ enum MHD_Result api_login(struct areq *r)
 	rc = acct_key[0] ? db_admin_account_hash(r->db, name, &hash, &err)
 			 : DB_NOTFOUND;
 	if (rc == DB_ERROR) {
-		ret = admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-					"database-error", "%s", err);
+		log_error("msg=\"cannot read account\" error=\"%s\"",
+			  err ? err : "?");
+		ret = reply_unrecorded(r);
 		goto out;
 	}
 	ok = admin_password_verify(password, rc == DB_OK ? hash : NULL);
@@ -226,8 +259,7 @@ enum MHD_Result api_login(struct areq *r)
 	}
 	db_admin_throttle_clear(r->db, acct_key, NULL);
 	if (admin_session_start(r, name, expires) < 0) {
-		ret = admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-					"database-error", "cannot start session");
+		ret = reply_unrecorded(r);
 		goto out;
 	}
 	db_admin_account_logged_in(r->db, name, now, NULL);

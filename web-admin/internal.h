@@ -20,6 +20,10 @@
 #define ADMIN_THREADS 4
 #define ADMIN_CONNECTION_LIMIT 256
 #define ADMIN_CONNECTION_TIMEOUT 60  /* idle seconds */
+#define ADMIN_HEALTH_WAIT_MS 250     /* /healthz: longest wait for the
+				      * database's write lock */
+#define ADMIN_HEALTH_CACHE_MS 1000   /* /healthz: a check is reused this
+				      * long (it takes the write lock) */
 
 struct server;
 struct db;
@@ -38,6 +42,11 @@ struct admin {
 	char *assets;                /* front-end directory */
 	pthread_mutex_t lock;        /* for listeners */
 	json_t *listeners;           /* facts about the provisioning listeners */
+	time_t started;              /* for process_start_time_seconds */
+	/* the last database check of /healthz (ops.c) */
+	pthread_mutex_t health_lock;
+	struct timespec health_at;   /* CLOCK_MONOTONIC; 0: never */
+	char *health_err;            /* NULL: writable */
 };
 
 /* A copy of adm->listeners, taken under its lock. */
@@ -63,12 +72,15 @@ struct areq {
 	char *set_cookie;
 	unsigned retry_after;        /* seconds, 0 = none */
 	const char *disposition;     /* Content-Disposition */
+	int no_store;                /* Cache-Control: no-store */
 };
 
 typedef enum MHD_Result (*admin_handler)(struct areq *r);
 
 enum admin_route_flags {
 	ROUTE_PUBLIC = 1,            /* no login needed */
+	ROUTE_NO_DB = 2,             /* the handler opens the database
+				      * itself, if it needs it */
 };
 
 struct admin_route {
@@ -137,6 +149,10 @@ void admin_session_end(struct areq *r);
 enum MHD_Result admin_static(struct areq *r);
 
 /* Handlers (one file per family). */
+/* ops.c: GET /healthz and GET /metrics (public, see README.md). */
+enum MHD_Result api_healthz(struct areq *r);
+enum MHD_Result api_metrics(struct areq *r);
+
 enum MHD_Result api_session_get(struct areq *r);
 enum MHD_Result api_login(struct areq *r);
 enum MHD_Result api_logout(struct areq *r);

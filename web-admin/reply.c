@@ -60,8 +60,8 @@ enum MHD_Result admin_reply(struct areq *r, unsigned status,
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				content_type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-				strncmp(r->url, "/api/", 5) == 0 ? "no-store"
-								 : "no-cache");
+				strncmp(r->url, "/api/", 5) == 0 || r->no_store
+					? "no-store" : "no-cache");
 	if (r->set_cookie != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
 					r->set_cookie);

@@ -10,6 +10,9 @@
 #include "web-admin/internal.h"
 
 static const struct admin_route routes[] = {
+	{ "GET", "/healthz", api_healthz, ROUTE_PUBLIC | ROUTE_NO_DB },
+	{ "GET", "/metrics", api_metrics, ROUTE_PUBLIC | ROUTE_NO_DB },
+
 	{ "GET", "/api/v1/session", api_session_get, ROUTE_PUBLIC },
 	{ "POST", "/api/v1/session", api_login, ROUTE_PUBLIC },
 	{ "DELETE", "/api/v1/session", api_logout, 0 },

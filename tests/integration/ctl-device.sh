@@ -419,19 +419,19 @@ assert d['last_resync_tls_version'].startswith('TLS1')
 assert d['last_resync_cipher'].startswith('TLS_')
 assert d['last_resync_remote_addr'] == '127.0.0.1'
 assert d['var:sip_password'] == '********'"
-jcheck "show: SPA5xx is recommended the sb2k listener" "
-assert d['recommended_listener'] == 'sb2k' and d['recommended_ca'] == 'sb2k', d
+jcheck "show: SPA5xx on firmware 7.4.4 is recommended the sb listener" "
+assert d['recommended_listener'] == 'sb' and d['recommended_ca'] == 'sb', d
 assert d['recommended_address'] == '127.0.0.1'
-assert d['recommended_reason'] == 'model SPA504G trusts the sb2k CA'"
+assert d['recommended_reason'] == 'model SPA504G firmware 7.4.4 trusts the sb CA (SPA5xx firmware before 7.5.6)'"
 # the address and port come from the configuration (the tests' is port 0)
 awk '/^port = 0$/ { n++; print "port = " (18440 + n); next } { print }' \
 	"$CONF" >"$T/ports.conf"
 "$SPAPROVCTL" -c "$T/ports.conf" device show $R --json >"$T/out" 2>"$T/err"
 jcheck "show: the recommended listener's port as configured" "
-assert d['recommended_listener'] == 'sb2k' and d['recommended_port'] == 18444, d"
+assert d['recommended_listener'] == 'sb' and d['recommended_port'] == 18443, d"
 run device show $R
 like "show (table): the certificate seen and the last resync" "$(cat "$T/out")" \
-	"*cert_subject*OU=SPA504G*cert_issuer*Client Root*last_resync_listener*sb*last_resync_status*200*last_resync_outcome*ok*recommended_listener*sb2k*"
+	"*cert_subject*OU=SPA504G*cert_issuer*Client Root*last_resync_listener*sb*last_resync_status*200*last_resync_outcome*ok*recommended_listener*sb*"
 
 N=0022bd010207   # SPA112, not registered
 phone sb $N legacy-rsa --user-agent "$(ua_of $N)" --expect-status 404 >/dev/null
@@ -449,20 +449,28 @@ stop_daemon
 is "spaprovd exits 0" "$DAEMON_STATUS" 0
 
 # --- recommended listener per model (DOMAIN.md s.1) ------------------------------------
-recommended() { # MODEL [CONF]: listener recommended to $R with that model
-	sql "update devices set model = '$1' where mac = '$R'"
-	"$SPAPROVCTL" -c "${2:-$CONF}" device show $R --json |
+recommended() { # MODEL FIRMWARE [CONF]: listener recommended to $R
+	sql "update devices set model = '$1', firmware = '$2' where mac = '$R'"
+	"$SPAPROVCTL" -c "${3:-$CONF}" device show $R --json |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["recommended_listener"])'
 }
-for pair in SPA525G2:sb2k SPA-112:sb2k SPA232D:sb2k CP-7841-3PCC:sb2k \
-	PAP2:linksys WRTP54G:linksys RTP300:linksys PAP2T:sipura WRP400:sipura \
-	SPA-2102:sipura SPA3102:sipura SPA-962:sipura ATA191:sb; do
-	is "model ${pair%%:*}: ${pair#*:}" "$(recommended "${pair%%:*}")" "${pair#*:}"
+for t in SPA525G2:7.5.7:sb2k SPA504G:7.5.6a:sb2k SPA504G:7.5.5:sb \
+	SPA-112:1.3.3:sb2k SPA112:1.3.1:sb SPA232D:1.3.3\(SR5\):sb2k \
+	CP-7841-3PCC:11.0:mpp PAP2:5.1.6:linksys WRTP54G:x:linksys \
+	RTP300:x:linksys PAP2T:x:sipura WRP400:x:sipura SPA-2102:x:sipura \
+	SPA3102:x:sipura SPA-962:6.1.5\(a\):sipura ATA191:x:sb; do
+	m=${t%%:*} rest=${t#*:}
+	is "model $m firmware ${rest%%:*}: ${rest#*:}" \
+		"$(recommended "$m" "${rest%%:*}")" "${rest#*:}"
 done
 awk '/^\[listener sb2k\]/ { skip = 1; next } /^\[/ { skip = 0 } !skip' \
 	"$CONF" >"$T/nosb2k.conf"
-is "model SPA504G without an sb2k listener: sb" \
-	"$(recommended SPA504G "$T/nosb2k.conf")" sb
+is "model SPA504G 7.5.7 without an sb2k listener: sb" \
+	"$(recommended SPA504G 7.5.7 "$T/nosb2k.conf")" sb
+awk '/^\[listener mpp\]/ { skip = 1; next } /^\[/ { skip = 0 } !skip' \
+	"$CONF" >"$T/nompp.conf"
+is "model CP-7841-3PCC without an mpp listener: sb2k" \
+	"$(recommended CP-7841-3PCC 11.0 "$T/nompp.conf")" sb2k
 sql "update devices set model = 'ATA191' where mac = '$R'"
 run device show $R --json
 jcheck "unknown model: the listener it last used, and why" "

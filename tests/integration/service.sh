@@ -124,6 +124,28 @@ phone sb2k 0022bd010208 fw206 >/dev/null
 like "still serving after the refused reload" "$(cat "$T/phone.err")" "status=200 *"
 cp "$T/good.conf" "$CONF"
 
+# --- online backup and check ---------------------------------------------------
+load_for 2
+"$SPAPROVCTL" -c "$CONF" db backup "$T/backup.db" >"$T/out" 2>&1
+is "db backup while phones resync: exit 0" "$?" 0 || diag "$(cat "$T/out")"
+wait_load
+is "the copy is readable by the owner only (it holds the secrets)" \
+	"$(stat -c %a "$T/backup.db")" 600
+is "the copy passes SQLite's integrity check" \
+	"$(sqlite3 "$T/backup.db" 'pragma integrity_check')" ok
+like "and holds the inventory" \
+	"$(sqlite3 "$T/backup.db" 'select count(*) from devices')" "[1-9]*"
+"$SPAPROVCTL" -c "$CONF" db backup "$T/backup.db" >"$T/out" 2>&1
+is "db backup never overwrites a file (exit 4)" "$?" 4
+"$SPAPROVCTL" -c "$CONF" db check >"$T/out" 2>&1
+is "db check on the live database: exit 0" "$?" 0
+like "and says so" "$(cat "$T/out")" "database OK (schema version *)"
+cp "$T/backup.db" "$T/broken.db"
+head -c 2000 /dev/urandom | dd of="$T/broken.db" bs=1 seek=4096 conv=notrunc 2>/dev/null
+sed "s|^database = .*|database = $T/broken.db|" "$CONF" >"$T/broken.conf"
+"$SPAPROVCTL" -c "$T/broken.conf" db check >"$T/out" 2>&1
+is "db check on a damaged copy: exit 4" "$?" 4
+
 # --- stop under load ---------------------------------------------------------
 before=$(sql "select count(*) from resyncs where status = 200")
 load_for 3

@@ -853,6 +853,52 @@ START_TEST(listener_limits)
 }
 END_TEST
 
+/* TLS session resumption: defaults, 0 disables, durations, bounds. */
+START_TEST(listener_tls_sessions)
+{
+	struct conf *c = load_ok("spaprov.conf",
+				 SERVER LISTENER("a", "10.0.0.1", "443"));
+	const struct conf_listener *l = &c->listeners[0];
+
+	ck_assert_uint_eq(l->tls_session_cache, 20000);
+	ck_assert_uint_eq(l->tls_session_lifetime, 3600);
+	conf_free(c);
+
+	c = load_ok("spaprov.conf", SERVER LISTENER("a", "10.0.0.1", "443")
+		    "tls_session_cache = 0\ntls_session_lifetime = 1\n"
+		    LISTENER("b", "10.0.0.1", "444")
+		    "tls_session_cache = 1000000\n"
+		    "tls_session_lifetime = 7d\n"
+		    LISTENER("c", "10.0.0.1", "445")
+		    "tls_session_lifetime = 90m\n");
+	ck_assert_uint_eq(c->listeners[0].tls_session_cache, 0);
+	ck_assert_uint_eq(c->listeners[0].tls_session_lifetime, 1);
+	ck_assert_uint_eq(c->listeners[1].tls_session_cache, 1000000);
+	ck_assert_uint_eq(c->listeners[1].tls_session_lifetime, 7 * 86400);
+	ck_assert_uint_eq(c->listeners[2].tls_session_cache, 20000);
+	ck_assert_uint_eq(c->listeners[2].tls_session_lifetime, 5400);
+	conf_free(c);
+
+	expect_error(SERVER "[listener a]\ntls_session_cache = 1000001\n",
+		     "spaprov.conf:4: tls_session_cache: expected a number "
+		     "from 0 to 1000000");
+	expect_error(SERVER "[listener a]\ntls_session_cache = -1\n",
+		     "spaprov.conf:4: tls_session_cache: expected a number "
+		     "from 0 to 1000000");
+	expect_error(SERVER "[listener a]\ntls_session_lifetime = 0\n",
+		     "spaprov.conf:4: tls_session_lifetime: expected a "
+		     "duration from 1s to 7d (a number of seconds, or with s, "
+		     "m, h or d)");
+	expect_error(SERVER "[listener a]\ntls_session_lifetime = 8d\n",
+		     "spaprov.conf:4: tls_session_lifetime: expected a "
+		     "duration from 1s to 7d (a number of seconds, or with s, "
+		     "m, h or d)");
+	/* listener keys, not [server] ones */
+	expect_error(SERVER "tls_session_cache = 10\n",
+		     "spaprov.conf:3: tls_session_cache: unknown key");
+}
+END_TEST
+
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
 {
@@ -895,6 +941,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, admin_durations);
 	tcase_add_test(tc, admin_errors);
 	tcase_add_test(tc, listener_limits);
+	tcase_add_test(tc, listener_tls_sessions);
 	suite_add_tcase(s, tc);
 	return s;
 }
