@@ -1,4 +1,4 @@
-/* db/admin: the web admin's tables (schema/0004-admin.sql): accounts,
+/* db/admin: the web admin's tables (schema/0002-admin.sql): accounts,
  * API tokens, login sessions, login throttling and the audit trail, and
  * the read queries behind the admin pages that no other db file has
  * (a sortable device page, the ledger page, the dashboard lists).
@@ -80,6 +80,9 @@ int db_admin_throttle_fail(struct db *db, const char *key, const char *now,
 int db_admin_throttle_lock(struct db *db, const char *key,
 			   const char *locked_until, char **err);
 int db_admin_throttle_clear(struct db *db, const char *key, char **err);
+/* Take back one counted failure (a login counted before its password
+ * was tried, that then succeeded); never below 0, a lock stays. */
+int db_admin_throttle_forgive(struct db *db, const char *key, char **err);
 
 /* --- health ------------------------------------------------------------- */
 /* Can this connection write?  BEGIN IMMEDIATE (takes the write lock,

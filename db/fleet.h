@@ -1,5 +1,5 @@
 /* db/fleet: encrypted-profile keys, firmware targets and the firmware
- * report, device reports (schema 0005-fleet.sql).
+ * report, device reports (schema/0003-fleet.sql).
  *
  * Results are the db_rc values; strings handed out are malloc'd. */
 #ifndef SPAPROV_DB_FLEET_H

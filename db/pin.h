@@ -1,5 +1,5 @@
 /* db/pin: pinned client certificates and generic-safe profiles (schema
- * 0007-pinning.sql).
+ * 0005-pinning.sql).
  *
  * spaprovd reads a device's pin with the device row (db_device_get fills
  * struct db_device.pin_fingerprint: one primary-key lookup) and pins the

@@ -1,9 +1,9 @@
 # schema: numbered SQL migrations, compiled into the programs.
 SCHEMA_MIGRATIONS = schema/0001-init.sql \
-	schema/0004-admin.sql \
-	schema/0005-fleet.sql \
-	schema/0006-tls-resumed.sql \
-	schema/0007-pinning.sql
+	schema/0002-admin.sql \
+	schema/0003-fleet.sql \
+	schema/0004-tls-resumed.sql \
+	schema/0005-pinning.sql
 schemadir = $(pkgdatadir)/schema
 dist_schema_DATA = $(SCHEMA_MIGRATIONS) schema/README.md
 EXTRA_DIST += schema/embed.awk

@@ -1,4 +1,4 @@
--- 0004: the web admin: accounts, API tokens, login sessions, login
+-- 0002: the web admin: accounts, API tokens, login sessions, login
 -- throttling, the audit trail, and indexes for its pages.
 -- (0002 and 0003 are other modules' migrations; the list in
 -- schema/local.mk gives the order.)

@@ -1,4 +1,4 @@
--- 0006: the ledger tells whether a request's TLS session was resumed
+-- 0004: the ledger tells whether a request's TLS session was resumed
 -- (session ID or ticket) rather than made by a full handshake.  Rows
 -- written before this migration are 0: spaprovd did not resume sessions.
 -- (The list in schema/local.mk gives the order of the migrations.)

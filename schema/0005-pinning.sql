@@ -1,4 +1,4 @@
--- 0007: fleet intelligence: pinned client certificates, and profiles
+-- 0005: fleet intelligence: pinned client certificates, and profiles
 -- safe for devices identified by a generic certificate and the URL.
 -- (The list in schema/local.mk gives the order of the migrations.)
 
@@ -18,7 +18,7 @@ CREATE TABLE device_pins (
 ) WITHOUT ROWID;
 
 -- (A request identified by the MAC in the URL, generic_policy = url-mac,
--- has resyncs.trust = 'url-mac': that column comes with 0005-fleet.sql.)
+-- has resyncs.trust = 'url-mac': that column comes with 0003-fleet.sql.)
 
 -- 1: the profile may be served to a device identified with low trust
 -- (spaprovctl profile set NAME FILE --generic-safe).

@@ -1,4 +1,4 @@
--- 0005: fleet: encrypted-profile keys, firmware targets, device reports,
+-- 0003: fleet: encrypted-profile keys, firmware targets, device reports,
 -- and how the ledger's MAC was established.
 -- (The list in schema/local.mk gives the order of the migrations.)
 
