@@ -417,6 +417,19 @@ int db_admin_throttle_clear(struct db *db, const char *key, char **err)
 		       ? DB_ERROR : DB_OK;
 }
 
+int db_admin_throttle_forgive(struct db *db, const char *key, char **err)
+{
+	static const char sql[] =
+		"UPDATE admin_throttle SET failures = max(failures - 1, 0)"
+		" WHERE key = ?1";
+	sqlite3_stmt *s = prep(db, sql, err);
+
+	if (s == NULL)
+		return DB_ERROR;
+	db_bind_text(s, 1, key);
+	return step_change(db, s, err, "forgiving a login failure");
+}
+
 /* --- health ------------------------------------------------------------- */
 
 int db_admin_writable(struct db *db, unsigned wait_ms, unsigned restore_ms,

@@ -33,8 +33,6 @@ static json_t *cert_facts(const char *pem)
 
 	if (pem == NULL) /* a plain-HTTP listener has no certificate */
 		return json_object();
-	if (pem == NULL) /* mode = plain: no certificate */
-		return json_object();
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return json_object();
 	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) < 0 ||

@@ -6,11 +6,11 @@
  * ADMIN_ADDRESS_FAILURES lock a client address, for ADMIN_LOCK_BASE
  * seconds, doubling with each further failure up to ADMIN_LOCK_MAX.
  *
- * Throttling fails closed: when the failures cannot be read, no password
- * is tried; when a failure cannot be recorded (or its lock written), the
- * answer is 503 like a success that cannot start its session, so a
- * database that refuses writes gives an attacker neither unlimited
- * guesses nor a way to tell a right password from a wrong one. */
+ * Throttling fails closed: every attempt is counted as a failure before
+ * its password is tried (a success takes it back), and when the failures
+ * cannot be read or the attempt cannot be counted the password is not
+ * tried at all (503).  A database that refuses writes thus gives no
+ * unlimited, unrecorded guesses. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,22 +113,32 @@ static int locked_for(struct areq *r, const char *key, const char *now,
 	return 0;
 }
 
-/* Count a failure for key and lock it past `limit`: *lock = the lock in
- * seconds, 0 if none.  0, or -1 when the failure or the lock could not
- * be recorded. */
-static int count_failure(struct areq *r, const char *key, const char *now,
-			 long long limit, unsigned *lock)
+/* A login attempt counts as a failure of key before its password is
+ * tried (*failures: the count with it); a success takes it back.  0, or
+ * -1 when it could not be recorded: then the password is not tried. */
+static int count_attempt(struct areq *r, const char *key, const char *now,
+			 long long *failures)
 {
-	long long failures = 0, extra;
+	char *err = NULL;
+
+	if (db_admin_throttle_fail(r->db, key, now, failures, &err) == DB_OK)
+		return 0;
+	log_error("msg=\"cannot record login attempt: login refused\" "
+		  "error=\"%s\"", err ? err : "?");
+	free(err);
+	return -1;
+}
+
+/* After a wrong password: lock key once its failures reach `limit`,
+ * ADMIN_LOCK_BASE seconds doubled for each failure past it.  *lock =
+ * seconds, 0 if none.  0, or -1 when the lock could not be written. */
+static int lock_after(struct areq *r, const char *key, long long failures,
+		      long long limit, unsigned *lock)
+{
+	long long extra;
 	char until[32], *err = NULL;
 
 	*lock = 0;
-	if (db_admin_throttle_fail(r->db, key, now, &failures, &err) != DB_OK) {
-		log_error("msg=\"cannot record login failure\" error=\"%s\"",
-			  err ? err : "?");
-		free(err);
-		return -1;
-	}
 	if (failures < limit)
 		return 0;
 	*lock = ADMIN_LOCK_BASE;
@@ -184,22 +194,23 @@ static void prune(struct areq *r)
 
 /* --- login and logout ------------------------------------------------------ */
 
+/* A wrong password; its failures (fa for the account, fb for the
+ * address) are already counted. */
 static enum MHD_Result login_failed(struct areq *r, const char *acct_key,
 				    const char *addr_key, const char *name,
-				    const char *now)
+				    long long fa, long long fb)
 {
 	unsigned a = 0, b = 0;
-	int bad = (acct_key[0] && count_failure(r, acct_key, now,
-						ADMIN_ACCOUNT_FAILURES,
-						&a) < 0) |
-		  (count_failure(r, addr_key, now, ADMIN_ADDRESS_FAILURES,
-				 &b) < 0);
+	int bad = (acct_key[0] && lock_after(r, acct_key, fa,
+					     ADMIN_ACCOUNT_FAILURES, &a) < 0) |
+		  (lock_after(r, addr_key, fb, ADMIN_ADDRESS_FAILURES,
+			      &b) < 0);
 
 	admin_audit(r, "login-failure", acct_key[0] ? name : "(invalid name)",
-		    bad ? "not recorded" : a || b ? "locked" : NULL);
+		    bad ? "lock not recorded" : a || b ? "locked" : NULL);
 	log_warn("msg=\"admin login failed\" account=\"%s\" remote=%s%s",
 		 acct_key[0] ? name : "(invalid)", r->remote,
-		 bad ? " recorded=no" : a || b ? " locked=yes" : "");
+		 bad ? " locked=not-recorded" : a || b ? " locked=yes" : "");
 	if (bad)
 		return reply_unrecorded(r);
 	if (a || b)
@@ -216,6 +227,7 @@ enum MHD_Result api_login(struct areq *r)
 	const char *name, *password;
 	char acct_key[ADMIN_MAX_KEY] = "", addr_key[ADMIN_MAX_KEY];
 	char now[32], expires[32], *hash = NULL, *err = NULL;
+	long long fa = 0, fb = 0;
 	unsigned lock;
 	int rc, ok;
 
@@ -244,6 +256,11 @@ enum MHD_Result api_login(struct areq *r)
 		ret = reply_locked(r, lock);
 		goto out;
 	}
+	if ((acct_key[0] && count_attempt(r, acct_key, now, &fa) < 0) ||
+	    count_attempt(r, addr_key, now, &fb) < 0) {
+		ret = reply_unrecorded(r);
+		goto out;
+	}
 	rc = acct_key[0] ? db_admin_account_hash(r->db, name, &hash, &err)
 			 : DB_NOTFOUND;
 	if (rc == DB_ERROR) {
@@ -254,10 +271,13 @@ enum MHD_Result api_login(struct areq *r)
 	}
 	ok = admin_password_verify(password, rc == DB_OK ? hash : NULL);
 	if (!ok) {
-		ret = login_failed(r, acct_key, addr_key, name, now);
+		ret = login_failed(r, acct_key, addr_key, name, fa, fb);
 		goto out;
 	}
+	/* a success: the account's failures end; the address keeps the
+	 * failures it had before this attempt */
 	db_admin_throttle_clear(r->db, acct_key, NULL);
+	db_admin_throttle_forgive(r->db, addr_key, NULL);
 	if (admin_session_start(r, name, expires) < 0) {
 		ret = reply_unrecorded(r);
 		goto out;

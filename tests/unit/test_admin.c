@@ -252,6 +252,28 @@ START_TEST(throttle)
 						"2026-01-01T00:01:00.000Z", &n,
 						&err), DB_OK);
 	ck_assert_int_eq(n, 1);
+	/* forgive: one failure taken back, never below 0, a lock stays */
+	ck_assert_int_eq(db_admin_throttle_fail(db, "account:a",
+						"2026-01-01T00:01:00.000Z", &n,
+						&err), DB_OK);
+	ck_assert_int_eq(db_admin_throttle_lock(db, "account:a",
+						"2026-01-01T00:02:00.000Z",
+						&err), DB_OK);
+	ck_assert_int_eq(db_admin_throttle_forgive(db, "account:a", &err),
+			 DB_OK);
+	ck_assert_int_eq(db_admin_throttle_forgive(db, "account:a", &err),
+			 DB_OK);
+	ck_assert_int_eq(db_admin_throttle_forgive(db, "account:a", &err),
+			 DB_OK);
+	ck_assert_int_eq(db_admin_throttle_check(db, "account:a",
+						 "2026-01-01T00:01:30.000Z",
+						 until, &err), DB_EXISTS);
+	ck_assert_int_eq(db_admin_throttle_fail(db, "account:a",
+						"2026-01-01T00:03:00.000Z", &n,
+						&err), DB_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(db_admin_throttle_forgive(db, "account:none", &err),
+			 DB_NOTFOUND);
 }
 END_TEST
 
