@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/str.h"
 #include "conf/conf.h"
 #include "util/log.h"
 
@@ -259,20 +260,6 @@ void conf_free(struct conf *conf)
 
 /* --- errors ------------------------------------------------------------- */
 
-static char *conf_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *conf_fmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 /* "FILE:LINE: KEY: REASON"; LINE 0 leaves out ":LINE", KEY NULL ": KEY".
  * Returns -1 so that callers can `return perr(...)`. */
 static int perr(struct parser *p, int line, const char *key,
@@ -293,7 +280,7 @@ static int perr(struct parser *p, int line, const char *key,
 	if (line > 0)
 		snprintf(where, sizeof(where), ":%d", line);
 	if (reason != NULL)
-		p->err = conf_fmt("%s%s: %s%s%s", p->file, where,
+		p->err = str_printf("%s%s: %s%s%s", p->file, where,
 				  key ? key : "", key ? ": " : "", reason);
 	if (p->err == NULL)
 		p->err = strdup("out of memory");
@@ -393,7 +380,7 @@ static char *resolve_path(const struct parser *p, const char *value)
 {
 	if (value[0] == '/' || p->dir == NULL)
 		return strdup(value);
-	return conf_fmt("%s%s%s", p->dir,
+	return str_printf("%s%s%s", p->dir,
 			p->dir[strlen(p->dir) - 1] == '/' ? "" : "/", value);
 }
 
@@ -1099,7 +1086,7 @@ static int read_file(const char *path, char **buf, size_t *len, char **err)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		*err = conf_fmt("%s: cannot open: %s", path, strerror(errno));
+		*err = str_printf("%s: cannot open: %s", path, strerror(errno));
 		goto out;
 	}
 	b = malloc(CONF_MAX_FILE + 1);
@@ -1112,7 +1099,7 @@ static int read_file(const char *path, char **buf, size_t *len, char **err)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			*err = conf_fmt("%s: cannot read: %s", path,
+			*err = str_printf("%s: cannot read: %s", path,
 					strerror(errno));
 			goto out;
 		}
@@ -1121,7 +1108,7 @@ static int read_file(const char *path, char **buf, size_t *len, char **err)
 		n += (size_t)r;
 	}
 	if (n > CONF_MAX_FILE) {
-		*err = conf_fmt("%s: larger than %u bytes", path, CONF_MAX_FILE);
+		*err = str_printf("%s: larger than %u bytes", path, CONF_MAX_FILE);
 		goto out;
 	}
 	*buf = b;
@@ -1164,7 +1151,7 @@ int conf_parse_buffer(const char *path, const char *buf, size_t len,
 
 	*err = NULL;
 	if (len > CONF_MAX_FILE) {
-		*err = conf_fmt("%s: larger than %u bytes", path, CONF_MAX_FILE);
+		*err = str_printf("%s: larger than %u bytes", path, CONF_MAX_FILE);
 		return -1;
 	}
 	dir = config_dir(path);

@@ -23,6 +23,7 @@
 #include <gnutls/x509.h>
 #include <jansson.h>
 
+#include "util/str.h"
 #include "conf/conf.h"
 #include "ctl/ctl.h"
 #include "ctl/fqdn.h"
@@ -94,20 +95,6 @@ struct prio_info {
 	int dhe;     /* a DHE key exchange is enabled */
 	int ffdhe;   /* the RFC 7919 groups are enabled */
 };
-
-static char *xfmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *xfmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 /* ---- output: text lines or one JSON document ---------------------------- */
 
@@ -252,12 +239,12 @@ static int load_certs(const char *path, size_t limit, gnutls_x509_crt_t *crts,
 		GNUTLS_X509_CRT_LIST_IMPORT_FAIL_IF_EXCEED);
 	free(pem);
 	if (rc == GNUTLS_E_SHORT_MEMORY_BUFFER)
-		*err = xfmt("%s holds more than %u certificates", path, max);
+		*err = str_printf("%s holds more than %u certificates", path, max);
 	else if (rc < 0)
-		*err = xfmt("%s: not a PEM certificate: %s", path,
+		*err = str_printf("%s: not a PEM certificate: %s", path,
 			    gnutls_strerror(rc));
 	else if (rc == 0)
-		*err = xfmt("%s holds no certificate", path);
+		*err = str_printf("%s holds no certificate", path);
 	if (rc <= 0)
 		return -1;
 	*n = (unsigned)rc;
@@ -638,7 +625,7 @@ static int dh_file_bits(const char *path, unsigned *bits, char **err)
 	if (rc >= 0)
 		rc = gnutls_dh_params_export_raw(dh, &p, &g, NULL);
 	if (rc < 0)
-		*err = xfmt("%s: not PKCS#3 DH parameters: %s", path,
+		*err = str_printf("%s: not PKCS#3 DH parameters: %s", path,
 			    gnutls_strerror(rc));
 	while (rc >= 0 && i < p.size && p.data[i] == 0)
 		i++;

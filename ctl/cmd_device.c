@@ -12,6 +12,7 @@
 
 #include "conf/conf.h"
 #include "ctl/ctl.h"
+#include "util/str.h"
 #include "ctl/out.h"
 #include "db/db.h"
 #include "db/device.h"
@@ -53,20 +54,6 @@ static int sub_usage(const char *name, int help)
 	fprintf(f, "Usage: spaprovctl device %s\n%s%s", s->usage, s->help,
 		mac_help);
 	return help ? CTL_OK : CTL_USAGE;
-}
-
-/* A malloc'd printf, NULL when out of memory. */
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
 }
 
 /* --- argument checks ----------------------------------------------------- */
@@ -501,14 +488,14 @@ static void recommend(const struct conf *conf, const struct db_device *dev,
 	if (a.listener != NULL) {
 		out->conf = a.listener;
 		out->listener = a.listener->name;
-		out->reason = fmt("%s", a.reason);
+		out->reason = str_printf("%s", a.reason);
 	} else if (last_listener != NULL) {
 		out->listener = last_listener;
 		out->conf = conf_listener_find(conf, last_listener);
-		out->reason = fmt("%s; the listener it last used%s", a.reason,
+		out->reason = str_printf("%s; the listener it last used%s", a.reason,
 				  out->conf ? "" : " (not configured any more)");
 	} else {
-		out->reason = fmt("%s, and it never resynced", a.reason);
+		out->reason = str_printf("%s, and it never resynced", a.reason);
 	}
 }
 
@@ -534,7 +521,7 @@ static void show_vars(struct record *r, const struct db_device *dev,
 {
 	for (size_t i = 0; i < dev->n_vars; i++) {
 		const char *v = dev->vars[i].value;
-		char *name = rec_own(r, fmt("var:%s", dev->vars[i].name));
+		char *name = rec_own(r, str_printf("var:%s", dev->vars[i].name));
 
 		if (name == NULL)
 			continue;
@@ -550,7 +537,7 @@ static void show_last(struct record *r, const struct db_last_resync *l)
 	rec_add(r, "last_resync_listener", OUT_TEXT, l->listener);
 	rec_add(r, "last_resync_ca", OUT_TEXT, l->ca);
 	rec_add(r, "last_resync_status", OUT_INT,
-		l->ts ? rec_own(r, fmt("%d", l->status)) : NULL);
+		l->ts ? rec_own(r, str_printf("%d", l->status)) : NULL);
 	rec_add(r, "last_resync_outcome", OUT_TEXT, l->outcome);
 	rec_add(r, "last_resync_detail", OUT_TEXT, l->detail);
 	rec_add(r, "last_resync_tls_version", OUT_TEXT, l->tls_version);
@@ -566,7 +553,7 @@ static void show_recommended(struct record *r, const struct recommendation *c)
 	rec_add(r, "recommended_address", OUT_TEXT,
 		c->conf ? c->conf->address : NULL);
 	rec_add(r, "recommended_port", OUT_INT, c->conf ?
-		rec_own(r, fmt("%u", c->conf->port)) : NULL);
+		rec_own(r, str_printf("%u", c->conf->port)) : NULL);
 	rec_add(r, "recommended_reason", OUT_TEXT, c->reason);
 }
 

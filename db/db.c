@@ -72,18 +72,6 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" error, client_hello) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
-char *db_fmt_err(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 void db_set_err(struct db *db, char **err, const char *what)
 {
 	if (err != NULL)

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "db/db.h"
+#include "util/str.h"
 
 #define DB_MAX_STMTS 128  /* distinct prepared statements per handle */
 
@@ -22,7 +23,8 @@ struct db {
  * address), prepared on first use; NULL on error. */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 
-char *db_fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* the module's name for str_printf(), kept for its many callers */
+#define db_fmt_err str_printf
 /* *err = "WHAT: sqlite message" (err may be NULL). */
 void db_set_err(struct db *db, char **err, const char *what);
 /* sqlite3_exec without results, retried while busy. */

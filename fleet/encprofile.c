@@ -10,25 +10,12 @@
 #include <gnutls/gnutls.h>
 #include <zlib.h>
 
+#include "util/str.h"
 #include "fleet/encprofile.h"
 
 #define MD5_LEN 16
 #define AES_KEY_LEN 32
 #define AES_BLOCK 16
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 int fleet_enc_gzip(const void *in, size_t len, unsigned char **out,
 		   size_t *outlen, char **err)
@@ -40,20 +27,20 @@ int fleet_enc_gzip(const void *in, size_t len, unsigned char **out,
 
 	memset(&zs, 0, sizeof(zs));
 	if (len > FLEET_ENC_MAX_INPUT) {
-		*err = fmt("profile of %zu bytes, more than %u", len,
+		*err = str_printf("profile of %zu bytes, more than %u", len,
 			   FLEET_ENC_MAX_INPUT);
 		return -1;
 	}
 	/* windowBits 15 + 16: a gzip header and trailer, as gunzip wants */
 	if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK) {
-		*err = fmt("zlib: cannot start compression");
+		*err = str_printf("zlib: cannot start compression");
 		return -1;
 	}
 	bound = deflateBound(&zs, (uLong)len);
 	buf = malloc(bound);
 	if (buf == NULL) {
-		*err = fmt("out of memory");
+		*err = str_printf("out of memory");
 		goto out;
 	}
 	zs.next_in = (Bytef *)(uintptr_t)in;
@@ -62,7 +49,7 @@ int fleet_enc_gzip(const void *in, size_t len, unsigned char **out,
 	zs.avail_out = (uInt)bound;
 	rc = deflate(&zs, Z_FINISH);
 	if (rc != Z_STREAM_END) {
-		*err = fmt("zlib: compression failed (%d)", rc);
+		*err = str_printf("zlib: compression failed (%d)", rc);
 		goto out;
 	}
 	*outlen = (size_t)zs.total_out;
@@ -122,14 +109,14 @@ int fleet_enc_encrypt(const char *password, const unsigned char *salt,
 	int rc, ret = -1;
 
 	if (len > FLEET_ENC_MAX_INPUT) {
-		*err = fmt("input of %zu bytes, more than %u", len,
+		*err = str_printf("input of %zu bytes, more than %u", len,
 			   FLEET_ENC_MAX_INPUT);
 		return -1;
 	}
 	total = FLEET_ENC_MAGIC_LEN + FLEET_ENC_SALT_LEN + len + pad;
 	buf = malloc(total);
 	if (buf == NULL) {
-		*err = fmt("out of memory");
+		*err = str_printf("out of memory");
 		return -1;
 	}
 	memcpy(buf, FLEET_ENC_MAGIC, FLEET_ENC_MAGIC_LEN);
@@ -137,11 +124,11 @@ int fleet_enc_encrypt(const char *password, const unsigned char *salt,
 		memcpy(buf + FLEET_ENC_MAGIC_LEN, salt, FLEET_ENC_SALT_LEN);
 	else if (gnutls_rnd(GNUTLS_RND_NONCE, buf + FLEET_ENC_MAGIC_LEN,
 			    FLEET_ENC_SALT_LEN) < 0) {
-		*err = fmt("no random salt");
+		*err = str_printf("no random salt");
 		goto out;
 	}
 	if (derive(password, buf + FLEET_ENC_MAGIC_LEN, key, iv) < 0) {
-		*err = fmt("MD5 key derivation failed");
+		*err = str_printf("MD5 key derivation failed");
 		goto out;
 	}
 	body = buf + FLEET_ENC_MAGIC_LEN + FLEET_ENC_SALT_LEN;
@@ -149,7 +136,7 @@ int fleet_enc_encrypt(const char *password, const unsigned char *salt,
 	memset(body + len, (int)pad, pad); /* PKCS#7: 1 to 16 bytes */
 	rc = gnutls_cipher_init(&h, GNUTLS_CIPHER_AES_256_CBC, &kd, &ivd);
 	if (rc < 0 || (rc = gnutls_cipher_encrypt(h, body, len + pad)) < 0) {
-		*err = fmt("AES-256-CBC: %s", gnutls_strerror(rc));
+		*err = str_printf("AES-256-CBC: %s", gnutls_strerror(rc));
 		goto out;
 	}
 	*out = buf;

@@ -14,26 +14,13 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "util/str.h"
 #include "db/db.h"
 #include "db/fleet.h"
 #include "fleet/firmware.h"
 
 #define FW_MAX_PEM (256u * 1024)  /* bytes of a certificate file read */
 #define FW_HOST_CACHE 16          /* certificate files whose CN we keep */
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 int fleet_fw_name_valid(const char *name)
 {
@@ -53,30 +40,30 @@ int fleet_fw_open(const char *dir, const char *name, unsigned long long *size,
 
 	*missing = 0;
 	if (!fleet_fw_name_valid(name)) {
-		*err = fmt("not a firmware file name");
+		*err = str_printf("not a firmware file name");
 		return -1;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		*missing = errno == ENOENT;
-		*err = fmt("firmware_dir %s: %s", dir, strerror(errno));
+		*err = str_printf("firmware_dir %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
 				       O_NONBLOCK);
 	if (fd < 0) {
 		*missing = errno == ENOENT;
-		*err = fmt("%s: %s", name, errno == ELOOP
+		*err = str_printf("%s: %s", name, errno == ELOOP
 						   ? "a symbolic link"
 						   : strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		*err = fmt("%s: not a regular file", name);
+		*err = str_printf("%s: not a regular file", name);
 		goto out;
 	}
 	if ((unsigned long long)st.st_size > FLEET_FW_MAX_SIZE) {
-		*err = fmt("%s: larger than %llu bytes", name,
+		*err = str_printf("%s: larger than %llu bytes", name,
 			   FLEET_FW_MAX_SIZE);
 		goto out;
 	}

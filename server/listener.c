@@ -14,6 +14,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "util/str.h"
 #include "fleet/steer.h"
 #include "server/conn.h"
 #include "server/metrics.h"
@@ -26,20 +27,6 @@
 
 _Static_assert(CONF_MAX_TLS_SESSION_CACHE <= SESSIONS_MAX_ENTRIES,
 	       "tls_session_cache above SESSIONS_MAX_ENTRIES");
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 /* MHD keeps its connection as the GnuTLS session's user pointer. */
 static struct conn *conn_from_session(gnutls_session_t tls)
@@ -187,7 +174,7 @@ struct listener *listener_new(struct server *srv, struct gen *gen,
 	struct listener *l = calloc(1, sizeof(*l));
 
 	if (l == NULL) {
-		*err = fmt("out of memory");
+		*err = str_printf("out of memory");
 		return NULL;
 	}
 	l->srv = srv;
@@ -223,7 +210,7 @@ int listener_bind(struct listener *l, char **err)
 	int one = 1;
 
 	if (make_addr(cl, &ss, &len) < 0) {
-		*err = fmt("%s:%d: address: not a numeric IP address",
+		*err = str_printf("%s:%d: address: not a numeric IP address",
 			   l->gen->conf->path, cl->line_address);
 		return -1;
 	}
@@ -235,7 +222,7 @@ int listener_bind(struct listener *l, char **err)
 			sizeof(one)) < 0) ||
 	    bind(l->fd, (struct sockaddr *)&ss, len) < 0 ||
 	    listen(l->fd, LISTENER_BACKLOG) < 0) {
-		*err = fmt("%s:%d: [listener %s]: cannot listen on %s port %u: "
+		*err = str_printf("%s:%d: [listener %s]: cannot listen on %s port %u: "
 			   "%s", l->gen->conf->path, cl->line_section, cl->name,
 			   cl->address, cl->port, strerror(errno));
 		if (l->fd >= 0)
@@ -285,7 +272,7 @@ int listener_start(struct listener *l, char **err)
 		if (tls_p11_check_use(l->tls.p11, err) < 0) {
 			char *inner = *err;
 
-			*err = fmt("%s:%d: key: %s", l->gen->conf->path,
+			*err = str_printf("%s:%d: key: %s", l->gen->conf->path,
 				   cl->line_key, inner);
 			free(inner);
 			return -1;
@@ -316,7 +303,7 @@ int listener_start(struct listener *l, char **err)
 		MHD_OPTION_NOTIFY_COMPLETED, request_completed, l,
 		MHD_OPTION_END);
 	if (l->mhd == NULL) {
-		*err = fmt("%s:%d: [listener %s]: libmicrohttpd could not start "
+		*err = str_printf("%s:%d: [listener %s]: libmicrohttpd could not start "
 			   "on %s port %u", l->gen->conf->path,
 			   cl->line_section, cl->name, cl->address, l->port);
 		return -1;

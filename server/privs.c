@@ -11,22 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/str.h"
 #include "server/privs.h"
 #include "util/log.h"
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 /* May uid/gid write into directory `dir` (ignoring ACLs)? */
 static int dir_writable_by(const char *dir, uid_t uid, gid_t gid)
@@ -52,7 +39,7 @@ static int own_database(const char *db_path, uid_t uid, gid_t gid,
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s%s", db_path, suffix[i]);
 		if (chown(path, uid, gid) < 0 && errno != ENOENT) {
-			*err = fmt("%s: cannot give it to the service user: %s",
+			*err = str_printf("%s: cannot give it to the service user: %s",
 				   path, strerror(errno));
 			return -1;
 		}
@@ -62,7 +49,7 @@ static int own_database(const char *db_path, uid_t uid, gid_t gid,
 		return -1;
 	dir = dirname(copy);
 	if (!dir_writable_by(dir, uid, gid)) {
-		*err = fmt("directory %s must be writable by the service user "
+		*err = str_printf("directory %s must be writable by the service user "
 			   "(SQLite creates its journal files there)", dir);
 		free(copy);
 		return -1;
@@ -78,7 +65,7 @@ static int lookup_ids(const struct conf *conf, uid_t *uid, gid_t *gid,
 	struct group *gr;
 
 	if (pw == NULL) {
-		*err = fmt("%s: user: no such user '%s'", conf->path,
+		*err = str_printf("%s: user: no such user '%s'", conf->path,
 			   conf->user);
 		return -1;
 	}
@@ -87,7 +74,7 @@ static int lookup_ids(const struct conf *conf, uid_t *uid, gid_t *gid,
 	if (conf->group != NULL) {
 		gr = getgrnam(conf->group);
 		if (gr == NULL) {
-			*err = fmt("%s: group: no such group '%s'", conf->path,
+			*err = str_printf("%s: group: no such group '%s'", conf->path,
 				   conf->group);
 			return -1;
 		}
@@ -103,7 +90,7 @@ int privs_drop(const struct conf *conf, const char *db_path, char **err)
 
 	if (conf->user == NULL) {
 		if (geteuid() == 0 && !conf->run_as_root) {
-			*err = fmt("%s: refusing to serve as root: set user "
+			*err = str_printf("%s: refusing to serve as root: set user "
 				   "(and group) in [server], or run_as_root = "
 				   "yes", conf->path);
 			return -1;
@@ -119,12 +106,12 @@ int privs_drop(const struct conf *conf, const char *db_path, char **err)
 	    own_database(db_path, uid, gid, err) < 0)
 		return -1;
 	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-		*err = fmt("cannot switch to user %s: %s", conf->user,
+		*err = str_printf("cannot switch to user %s: %s", conf->user,
 			   strerror(errno));
 		return -1;
 	}
 	if (setuid(0) == 0) {
-		*err = fmt("still able to regain root after switching to %s",
+		*err = str_printf("still able to regain root after switching to %s",
 			   conf->user);
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "util/str.h"
 #include "server/service.h"
 
 void service_notify(const char *state)
@@ -35,20 +36,6 @@ void service_notify(const char *state)
 	close(fd);
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 int service_daemonize(const char *pidfile, char **err)
 {
 	pid_t pid;
@@ -57,7 +44,7 @@ int service_daemonize(const char *pidfile, char **err)
 
 	pid = fork();
 	if (pid < 0) {
-		*err = fmt("fork: %s", strerror(errno));
+		*err = str_printf("fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid > 0)
@@ -65,13 +52,13 @@ int service_daemonize(const char *pidfile, char **err)
 	setsid();
 	pid = fork(); /* never reacquire a controlling terminal */
 	if (pid < 0) {
-		*err = fmt("fork: %s", strerror(errno));
+		*err = str_printf("fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid > 0)
 		_exit(0);
 	if (chdir("/") < 0) {
-		*err = fmt("chdir /: %s", strerror(errno));
+		*err = str_printf("chdir /: %s", strerror(errno));
 		return -1;
 	}
 	fd = open("/dev/null", O_RDWR);
@@ -84,12 +71,12 @@ int service_daemonize(const char *pidfile, char **err)
 	}
 	f = fopen(pidfile, "w");
 	if (f == NULL) {
-		*err = fmt("%s: %s", pidfile, strerror(errno));
+		*err = str_printf("%s: %s", pidfile, strerror(errno));
 		return -1;
 	}
 	fprintf(f, "%ld\n", (long)getpid());
 	if (fclose(f) != 0) {
-		*err = fmt("%s: %s", pidfile, strerror(errno));
+		*err = str_printf("%s: %s", pidfile, strerror(errno));
 		return -1;
 	}
 	return 0;

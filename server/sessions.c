@@ -10,6 +10,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "util/str.h"
 #include "server/sessions.h"
 #include "util/log.h"
 
@@ -37,20 +38,6 @@ struct sessions {
 	const struct trust *trust;
 	gnutls_datum_t ticket_key;  /* empty: no tickets */
 };
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 static time_t mono_now(void)
 {
@@ -265,7 +252,7 @@ struct sessions *sessions_new(size_t max_entries, unsigned lifetime,
 		goto nomem;
 	if (max_entries == 0 || max_entries > SESSIONS_MAX_ENTRIES ||
 	    lifetime == 0) {
-		*err = fmt("TLS session cache: %zu entries, %u s: out of range",
+		*err = str_printf("TLS session cache: %zu entries, %u s: out of range",
 			   max_entries, lifetime);
 		free(s);
 		return NULL;
@@ -284,7 +271,7 @@ struct sessions *sessions_new(size_t max_entries, unsigned lifetime,
 	s->trust = trust;
 	if (gnutls_rnd(GNUTLS_RND_NONCE, &s->seed, sizeof(s->seed)) < 0 ||
 	    gnutls_session_ticket_key_generate(&s->ticket_key) < 0) {
-		*err = fmt("TLS session cache: cannot make a ticket key");
+		*err = str_printf("TLS session cache: cannot make a ticket key");
 		pthread_mutex_destroy(&s->lock);
 		free(s->buckets);
 		free(s);
@@ -295,7 +282,7 @@ nomem_free:
 	free(s->buckets);
 	free(s);
 nomem:
-	*err = fmt("out of memory for the TLS session cache");
+	*err = str_printf("out of memory for the TLS session cache");
 	return NULL;
 }
 

@@ -16,6 +16,7 @@
 #include <gnutls/pkcs11.h>
 #include <gnutls/x509.h>
 
+#include "util/str.h"
 #include "server/tls.h"
 #include "util/log.h"
 
@@ -58,20 +59,6 @@ static const unsigned char modp1024_prime[] = {
 };
 static const unsigned char generator2[] = { 0x02 };
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 const char *tls_default_priority(enum conf_ca ca)
 {
 	return default_priority[ca];
@@ -85,20 +72,20 @@ int tls_read_file(const char *path, size_t limit, char **out, size_t *len,
 	size_t n;
 
 	if (f == NULL) {
-		*err = fmt("cannot read %s: %s", path, strerror(errno));
+		*err = str_printf("cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
 	buf = malloc(limit + 1);
 	if (buf == NULL) {
 		fclose(f);
-		*err = fmt("out of memory");
+		*err = str_printf("out of memory");
 		return -1;
 	}
 	n = fread(buf, 1, limit + 1, f);
 	if (ferror(f) || n > limit) {
-		*err = ferror(f) ? fmt("cannot read %s: %s", path,
+		*err = ferror(f) ? str_printf("cannot read %s: %s", path,
 				       strerror(errno))
-				 : fmt("%s is larger than %u bytes", path,
+				 : str_printf("%s is larger than %u bytes", path,
 				       (unsigned)limit);
 		fclose(f);
 		free(buf);
@@ -141,7 +128,7 @@ static int dh_for_bits(unsigned bits, char **pem, char **err)
 		rc = gnutls_dh_params_generate2(dh, bits);
 	if (rc < 0 || (rc = gnutls_dh_params_export2_pkcs3(
 			       dh, GNUTLS_X509_FMT_PEM, &out)) < 0) {
-		*err = fmt("cannot make %u-bit DH parameters: %s", bits,
+		*err = str_printf("cannot make %u-bit DH parameters: %s", bits,
 			   gnutls_strerror(rc));
 		goto out;
 	}
@@ -190,7 +177,7 @@ static int dh_file(const char *path, char **pem, unsigned *bits, char **err)
 	gnutls_free(g.data);
 	gnutls_dh_params_deinit(dh);
 	if (rc < 0) {
-		*err = fmt("%s: not PKCS#3 DH parameters: %s", path,
+		*err = str_printf("%s: not PKCS#3 DH parameters: %s", path,
 			   gnutls_strerror(rc));
 		free(*pem);
 		*pem = NULL;
@@ -217,7 +204,7 @@ static int check_cert_key(const struct tls_material *m, const char *cert_path,
 	d.size = (unsigned)strlen(m->cert_pem);
 	*which = 0;
 	if ((rc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM)) < 0) {
-		*err = fmt("%s: not a PEM certificate: %s", cert_path,
+		*err = str_printf("%s: not a PEM certificate: %s", cert_path,
 			   gnutls_strerror(rc));
 		goto out;
 	}
@@ -226,14 +213,14 @@ static int check_cert_key(const struct tls_material *m, const char *cert_path,
 	d.size = (unsigned)strlen(m->key_pem);
 	if ((rc = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM,
 					      NULL, 0)) < 0) {
-		*err = fmt("%s: not a PEM private key (or encrypted): %s",
+		*err = str_printf("%s: not a PEM private key (or encrypted): %s",
 			   key_path, gnutls_strerror(rc));
 		goto out;
 	}
 	if (gnutls_x509_crt_get_key_id(crt, 0, id_crt, &n_crt) < 0 ||
 	    gnutls_x509_privkey_get_key_id(key, 0, id_key, &n_key) < 0 ||
 	    n_crt != n_key || memcmp(id_crt, id_key, n_crt) != 0) {
-		*err = fmt("%s does not match the certificate %s", key_path,
+		*err = str_printf("%s does not match the certificate %s", key_path,
 			   cert_path);
 		goto out;
 	}
@@ -462,7 +449,7 @@ static int p11_load(const char *module, char **err)
 					       : GNUTLS_PKCS11_FLAG_AUTO,
 					NULL);
 		if (rc < 0) {
-			*err = fmt("cannot initialise PKCS#11: %s",
+			*err = str_printf("cannot initialise PKCS#11: %s",
 				   gnutls_strerror(rc));
 			return -1;
 		}
@@ -475,13 +462,13 @@ static int p11_load(const char *module, char **err)
 			return 0;
 	if (p11.n_modules == TLS_MAX_P11_MODULES ||
 	    strlen(module) >= PATH_MAX) {
-		*err = fmt("%s: cannot load more than %d modules: restart "
+		*err = str_printf("%s: cannot load more than %d modules: restart "
 			   "spaprovd", module, TLS_MAX_P11_MODULES);
 		return -1;
 	}
 	rc = gnutls_pkcs11_add_provider(module, NULL);
 	if (rc < 0) {
-		*err = fmt("cannot load the PKCS#11 module %s: %s", module,
+		*err = str_printf("cannot load the PKCS#11 module %s: %s", module,
 			   gnutls_strerror(rc));
 		return -1;
 	}
@@ -560,10 +547,10 @@ static int p11_find_token(struct tls_p11key *k, const char *module,
 	}
 	url_describe(k->url, desc, sizeof(desc));
 	if (seen[0] != '\0')
-		*err = fmt("token not found: no PKCS#11 token matches the "
+		*err = str_printf("token not found: no PKCS#11 token matches the "
 			   "URL's %s (tokens seen: %s)", desc, seen);
 	else
-		*err = fmt("token not found: %s has no initialised token "
+		*err = str_printf("token not found: %s has no initialised token "
 			   "(URL's %s)", module ? module
 						: "no PKCS#11 module (p11-kit)",
 			   desc);
@@ -614,10 +601,10 @@ static int p11_read_pin(struct tls_p11key *k, const char *path,
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	if (len == 0)
-		*err = fmt("%s holds no PIN", path);
+		*err = str_printf("%s holds no PIN", path);
 	else if (memchr(buf, '\0', len) != NULL ||
 		 memchr(buf, '\n', len) != NULL)
-		*err = fmt("%s: the PIN must be one line of text", path);
+		*err = str_printf("%s: the PIN must be one line of text", path);
 	else {
 		memcpy(k->pin, buf, len);
 		k->pin[len] = '\0';
@@ -671,22 +658,22 @@ static char *p11_import_error(const struct tls_p11key *k, int rc,
 
 	url_describe(k->url, desc, sizeof(desc));
 	if (rc == GNUTLS_E_PKCS11_PIN_ERROR && !k->have_pin)
-		return fmt("token '%s' needs a PIN: set key_pin_file",
+		return str_printf("token '%s' needs a PIN: set key_pin_file",
 			   k->token);
 	if (rc == GNUTLS_E_PKCS11_PIN_ERROR)
-		return fmt("wrong PIN for token '%s' (from %s)%s", k->token,
+		return str_printf("wrong PIN for token '%s' (from %s)%s", k->token,
 			   k->pin_from_url ? "the URL's pin-value" : pin_file,
 			   k->pin_final ? "; the token says the next wrong "
 					  "PIN may lock it" : "");
 	if (rc == GNUTLS_E_PKCS11_PIN_LOCKED)
-		return fmt("the PIN of token '%s' is locked", k->token);
+		return str_printf("the PIN of token '%s' is locked", k->token);
 	if (rc == GNUTLS_E_PKCS11_PIN_EXPIRED)
-		return fmt("the PIN of token '%s' has expired", k->token);
+		return str_printf("the PIN of token '%s' has expired", k->token);
 	if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-		return fmt("no such object: no private key in %s", desc);
+		return str_printf("no such object: no private key in %s", desc);
 	if (rc == GNUTLS_E_PKCS11_REQUESTED_OBJECT_NOT_AVAILBLE)
-		return fmt("token not found: %s", desc);
-	return fmt("cannot use the PKCS#11 key (%s): %s", desc,
+		return str_printf("token not found: %s", desc);
+	return str_printf("cannot use the PKCS#11 key (%s): %s", desc,
 		   gnutls_strerror(rc));
 }
 
@@ -706,7 +693,7 @@ static int p11_check_match(struct tls_p11key *k, const char *cert_path,
 	    (rc = gnutls_pubkey_import_privkey(pub, k->keys[0], 0, 0)) < 0 ||
 	    (rc = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256,
 					   k->key_id, &k->key_id_len)) < 0) {
-		*err = fmt("cannot read the public key of %s: %s", desc,
+		*err = str_printf("cannot read the public key of %s: %s", desc,
 			   gnutls_strerror(rc));
 		goto out;
 	}
@@ -714,7 +701,7 @@ static int p11_check_match(struct tls_p11key *k, const char *cert_path,
 				     GNUTLS_KEYID_USE_SHA256, crt_id,
 				     &n_crt) < 0 ||
 	    n_crt != k->key_id_len || memcmp(crt_id, k->key_id, n_crt) != 0) {
-		*err = fmt("mismatch: the key in %s is not the one the "
+		*err = str_printf("mismatch: the key in %s is not the one the "
 			   "certificate %s certifies", desc, cert_path);
 		goto out;
 	}
@@ -733,18 +720,18 @@ static int p11_check_url(const char *url, const char *pin_file,
 	size_t vlen;
 
 	if (!gnutls_url_is_supported(url)) {
-		*err = fmt("this GnuTLS does not support PKCS#11 URLs");
+		*err = str_printf("this GnuTLS does not support PKCS#11 URLs");
 		return -1;
 	}
 	if (tls_url_attr(url, "type", type, sizeof(type)) == 0 &&
 	    strcmp(type, "private") != 0) {
-		*err = fmt("the URL names a type=%s object: the key must be "
+		*err = str_printf("the URL names a type=%s object: the key must be "
 			   "type=private", type);
 		return -1;
 	}
 	if (pin_file != NULL && url_find(url, "pin-value", &v, &vlen) == 0) {
 		*what = TLS_P11_PIN_FILE;
-		*err = fmt("the key URL has a pin-value too: give the PIN "
+		*err = str_printf("the key URL has a pin-value too: give the PIN "
 			   "once (key_pin_file preferred)");
 		return -1;
 	}
@@ -758,7 +745,7 @@ static int p11_import(struct tls_p11key *k, unsigned n_handles,
 
 	for (unsigned i = 0; i < n_handles; i++) {
 		if ((rc = gnutls_privkey_init(&k->keys[i])) < 0) {
-			*err = fmt("%s", gnutls_strerror(rc));
+			*err = str_printf("%s", gnutls_strerror(rc));
 			return -1;
 		}
 		k->n_keys++;
@@ -785,7 +772,7 @@ int tls_p11_open(const char *module, const char *url, const char *pin_file,
 	*what = TLS_P11_KEY;
 	*out = NULL;
 	if (k == NULL || (k->url = url_without_pin(url)) == NULL) {
-		*err = fmt("out of memory");
+		*err = str_printf("out of memory");
 		goto fail;
 	}
 	if (n_handles < 1 || n_handles > TLS_MAX_P11_KEYS)
@@ -798,9 +785,9 @@ int tls_p11_open(const char *module, const char *url, const char *pin_file,
 	if (rc < 0 || n == 0) {
 		*what = TLS_P11_CERT;
 		*err = rc == GNUTLS_E_SHORT_MEMORY_BUFFER
-			       ? fmt("%s holds more than %d certificates",
+			       ? str_printf("%s holds more than %d certificates",
 				     cert_path, TLS_MAX_CHAIN)
-			       : fmt("%s: not a PEM certificate: %s",
+			       : str_printf("%s: not a PEM certificate: %s",
 				     cert_path, gnutls_strerror(rc));
 		goto fail;
 	}
@@ -867,7 +854,7 @@ int tls_p11_check_use(struct tls_p11key *k, char **err)
 	}
 	if (rc >= 0)
 		return 0;
-	*err = fmt("the key in token '%s' does not work for this process "
+	*err = str_printf("the key in token '%s' does not work for this process "
 		   "(uid %u): %s; the user spaprovd runs as must be able to "
 		   "use the token (SoftHSM2: read its token directory)",
 		   k->token, (unsigned)getuid(), gnutls_strerror(rc));
@@ -962,7 +949,7 @@ static int check_priority(const char *prio, char **err)
 	int rc = gnutls_priority_init(&p, prio, &where);
 
 	if (rc < 0) {
-		*err = fmt("invalid GnuTLS priority string at \"%.40s\": %s",
+		*err = str_printf("invalid GnuTLS priority string at \"%.40s\": %s",
 			   where ? where : prio, gnutls_strerror(rc));
 		return -1;
 	}
@@ -975,7 +962,7 @@ static int located(const struct conf *conf, int line, const char *key,
 {
 	char *inner = *err;
 
-	*err = fmt("%s:%d: %s: %s", conf->path, line, key, inner);
+	*err = str_printf("%s:%d: %s: %s", conf->path, line, key, inner);
 	free(inner);
 	return -1;
 }
@@ -1055,7 +1042,7 @@ int tls_material_load(const struct conf *conf, const struct conf_listener *l,
 	}
 	return 0;
 nomem:
-	*err = fmt("out of memory");
+	*err = str_printf("out of memory");
 fail:
 	tls_material_free(m);
 	return -1;

@@ -32,26 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/str.h"
 #include "tmpl/tmpl.h"
 
 #define TMPL_MAX_MISSING 10      /* missing variables named in one message */
 #define TMPL_SHOW_INVALID 64     /* bytes of an invalid name shown back */
 
 /* --- small helpers ------------------------------------------------------ */
-
-static char *tmpl_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *tmpl_fmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 static int name_first(unsigned char c)
 {
@@ -261,7 +248,7 @@ static int scan_var(struct scanner *s, size_t open, struct token *tok,
 	       !(s->t[end] == '}' && s->t[end + 1] == '}'))
 		end++;
 	if (end + 1 >= s->len || s->t[end] == '\n') {
-		*err = tmpl_fmt("line %u: unterminated '{{'", tok->line);
+		*err = str_printf("line %u: unterminated '{{'", tok->line);
 		return -1;
 	}
 	b = end;
@@ -271,7 +258,7 @@ static int scan_var(struct scanner *s, size_t open, struct token *tok,
 		b--;
 	if (!name_valid_n(s->t + a, b - a)) {
 		show_name(s->t + a, b - a, shown, sizeof(shown));
-		*err = tmpl_fmt("line %u: invalid variable name '%s'", tok->line,
+		*err = str_printf("line %u: invalid variable name '%s'", tok->line,
 				shown);
 		return -1;
 	}
@@ -303,7 +290,7 @@ static int check_size(size_t len, char **err)
 {
 	if (len <= TMPL_MAX_SIZE)
 		return 0;
-	*err = tmpl_fmt("template too large (%zu bytes, limit %u)", len,
+	*err = str_printf("template too large (%zu bytes, limit %u)", len,
 			TMPL_MAX_SIZE);
 	return -1;
 }
@@ -463,7 +450,7 @@ int tmpl_render(const char *tmpl, size_t len, tmpl_lookup_fn lookup,
 		goto out;
 	}
 	if (o.total > TMPL_MAX_SIZE) {
-		*err = tmpl_fmt("rendered template too large (%zu bytes, limit %u)",
+		*err = str_printf("rendered template too large (%zu bytes, limit %u)",
 				o.total, TMPL_MAX_SIZE);
 		goto out;
 	}

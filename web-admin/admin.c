@@ -19,6 +19,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "util/str.h"
 #include "server/server.h"
 #include "server/tls.h"
 #include "util/log.h"
@@ -28,20 +29,6 @@
 #define ADMIN_MAX_PEM (1u << 20)   /* certificate or key file, bytes */
 #define ADMIN_TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define ADMIN_BACKLOG 128
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 static void peer_name(struct MHD_Connection *c, char *buf, size_t size)
 {
@@ -236,7 +223,7 @@ static int load_tls(struct admin *adm, const struct conf *conf, char **err)
 	    tls_read_file(ca->key, ADMIN_MAX_PEM, &adm->key_pem, &len, err) < 0)
 		return -1;
 	if (gnutls_certificate_allocate_credentials(&cred) < 0) {
-		*err = fmt("out of memory");
+		*err = str_printf("out of memory");
 		return -1;
 	}
 	c.data = (unsigned char *)adm->cert_pem;
@@ -247,7 +234,7 @@ static int load_tls(struct admin *adm, const struct conf *conf, char **err)
 						 GNUTLS_X509_FMT_PEM);
 	gnutls_certificate_free_credentials(cred);
 	if (rc < 0) {
-		*err = fmt("%s:%d: key: does not go with the certificate %s "
+		*err = str_printf("%s:%d: key: does not go with the certificate %s "
 			   "(%s)", conf->path, ca->line_key, ca->certificate,
 			   gnutls_strerror(rc));
 		return -1;
@@ -267,11 +254,11 @@ static int load_assets(struct admin *adm, const struct conf *conf, char **err)
 				: SPAPROV_PKGDATADIR "/web-admin");
 	if (adm->assets == NULL)
 		return -1;
-	index = fmt("%s/index.html", adm->assets);
+	index = str_printf("%s/index.html", adm->assets);
 	if (index == NULL)
 		return -1;
 	if (access(index, R_OK) < 0) {
-		*err = fmt("%s:%d: assets: cannot read %s: %s", conf->path,
+		*err = str_printf("%s:%d: assets: cannot read %s: %s", conf->path,
 			   ca->assets != NULL ? ca->line_assets
 					      : ca->line_section,
 			   index, strerror(errno));
@@ -314,7 +301,7 @@ static int bind_admin(struct admin *adm, const struct conf *conf, char **err)
 	int one = 1;
 
 	if (make_addr(ca->address, ca->port, &ss, &len) < 0) {
-		*err = fmt("%s:%d: address: not a numeric IP address",
+		*err = str_printf("%s:%d: address: not a numeric IP address",
 			   conf->path, ca->line_address);
 		return -1;
 	}
@@ -327,7 +314,7 @@ static int bind_admin(struct admin *adm, const struct conf *conf, char **err)
 				     sizeof(one)) < 0) ||
 	    bind(adm->fd, (struct sockaddr *)&ss, len) < 0 ||
 	    listen(adm->fd, ADMIN_BACKLOG) < 0) {
-		*err = fmt("%s:%d: [admin]: cannot listen on %s port %u: %s",
+		*err = str_printf("%s:%d: [admin]: cannot listen on %s port %u: %s",
 			   conf->path, ca->line_section, ca->address, ca->port,
 			   strerror(errno));
 		return -1;
@@ -371,7 +358,7 @@ int admin_setup(struct server *srv, int test_only, char **err)
 		return 0;
 	adm = calloc(1, sizeof(*adm));
 	if (adm == NULL) {
-		*err = fmt("out of memory");
+		*err = str_printf("out of memory");
 		return -1;
 	}
 	adm->srv = srv;
@@ -386,7 +373,7 @@ int admin_setup(struct server *srv, int test_only, char **err)
 	    load_assets(adm, conf, err) < 0 ||
 	    (!test_only && bind_admin(adm, conf, err) < 0)) {
 		if (*err == NULL)
-			*err = fmt("out of memory");
+			*err = str_printf("out of memory");
 		admin_free(adm);
 		return -1;
 	}
@@ -432,7 +419,7 @@ int admin_start(struct server *srv, char **err)
 		MHD_OPTION_NOTIFY_COMPLETED, admin_completed, adm,
 		MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (adm->mhd == NULL) {
-		*err = fmt("%s: [admin]: libmicrohttpd could not start on %s "
+		*err = str_printf("%s: [admin]: libmicrohttpd could not start on %s "
 			   "port %u", srv->gen->conf->path, adm->address,
 			   adm->port);
 		return -1;
