@@ -169,6 +169,11 @@ enum db_admin_dash {
 	DB_ADMIN_DASH_HANDSHAKES,
 	/* devices by status: status, devices */
 	DB_ADMIN_DASH_STATUS,
+	/* the newest pin mismatches since (outcome pin-mismatch, or a
+	 * warning detail "certificate changed..."): ts, mac, listener,
+	 * remote_addr, outcome, status, cert_serial, cert_issuer, detail
+	 * (at most 20) */
+	DB_ADMIN_DASH_PINS,
 	DB_ADMIN_DASH__COUNT
 };
 

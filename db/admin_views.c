@@ -189,6 +189,12 @@ static const char *const dash_sql[DB_ADMIN_DASH__COUNT] = {
 	[DB_ADMIN_DASH_STATUS] =
 	"SELECT status, count(*) AS devices FROM devices"
 	" GROUP BY status ORDER BY status",
+	[DB_ADMIN_DASH_PINS] =
+	"SELECT ts, mac, listener, remote_addr, outcome, status, cert_serial,"
+	" cert_issuer, detail FROM resyncs WHERE ts >= ?1"
+	" AND (outcome = 'pin-mismatch'"
+	"  OR substr(detail, 1, 19) = 'certificate changed')"
+	" ORDER BY ts DESC LIMIT 20",
 };
 
 int db_admin_dashboard(struct db *db, enum db_admin_dash which,

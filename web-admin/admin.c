@@ -343,6 +343,9 @@ static void admin_free(struct admin *adm)
 	free(adm->assets);
 	free(adm->address);
 	json_decref(adm->listeners);
+	if (adm->gen != NULL)
+		gen_release(adm->gen);
+	pthread_rwlock_destroy(&adm->gen_lock);
 	pthread_mutex_destroy(&adm->lock);
 	free(adm->health_err);
 	pthread_mutex_destroy(&adm->health_lock);
@@ -365,6 +368,7 @@ int admin_setup(struct server *srv, int test_only, char **err)
 	adm->fd = -1;
 	pthread_mutex_init(&adm->lock, NULL);
 	pthread_mutex_init(&adm->health_lock, NULL);
+	pthread_rwlock_init(&adm->gen_lock, NULL);
 	adm->started = time(NULL);
 	adm->session_timeout = conf->admin.session_timeout;
 	adm->address = strdup(conf->admin.address);
@@ -449,6 +453,30 @@ void admin_reloaded(struct server *srv)
 	json_decref(adm->listeners);
 	adm->listeners = facts;
 	pthread_mutex_unlock(&adm->lock);
+	/* generation references are the main thread's: take the new one
+	 * here, and drop the old one once no request reads it */
+	if (adm->gen != srv->gen) {
+		struct gen *old;
+
+		srv->gen->refs++;
+		pthread_rwlock_wrlock(&adm->gen_lock);
+		old = adm->gen;
+		adm->gen = srv->gen;
+		pthread_rwlock_unlock(&adm->gen_lock);
+		if (old != NULL)
+			gen_release(old);
+	}
+}
+
+const struct gen *admin_gen_hold(struct admin *adm)
+{
+	pthread_rwlock_rdlock(&adm->gen_lock);
+	return adm->gen;
+}
+
+void admin_gen_done(struct admin *adm)
+{
+	pthread_rwlock_unlock(&adm->gen_lock);
 }
 
 json_t *admin_listeners_copy(struct admin *adm)

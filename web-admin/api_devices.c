@@ -19,9 +19,11 @@
 #include "db/admin.h"
 #include "db/db.h"
 #include "db/device.h"
+#include "db/pin.h"
 #include "tmpl/builtins.h"
 #include "tmpl/tmpl.h"
 #include "util/mac.h"
+#include "util/str.h"
 #include "web-admin/internal.h"
 
 #define ADMIN_MAX_DESCRIPTION 1024
@@ -205,12 +207,35 @@ static json_t *last_resync_json(struct areq *r, const char *mac)
 	return j;
 }
 
+/* The pinned certificate, or null. */
+static json_t *pin_json(struct areq *r, const char *mac)
+{
+	struct db_pin p = { 0 };
+	char *err = NULL;
+	json_t *j;
+
+	if (db_pin_get(r->db, mac, &p, &err) != DB_OK) {
+		free(err);
+		return json_null();
+	}
+	j = json_pack("{s:o, s:o, s:o, s:o, s:o}",
+		      "fingerprint", admin_json_text(p.fingerprint),
+		      "serial", admin_json_text(p.cert_serial),
+		      "issuer", admin_json_text(p.issuer),
+		      "first_seen", admin_json_text(p.first_seen),
+		      "pinned_by", admin_json_text(p.pinned_by));
+	db_pin_clear(&p);
+	return j;
+}
+
 static json_t *device_json(struct areq *r, const struct db_device *d,
 			   int reveal)
 {
+	json_t *last = last_resync_json(r, d->mac);
+
 	return json_pack(
 		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-		" s:o, s:o, s:o}",
+		" s:o, s:o, s:o, s:o, s:o}",
 		"mac", d->mac, "status", d->status,
 		"profile", admin_json_text(d->profile),
 		"description", admin_json_text(d->description),
@@ -223,8 +248,12 @@ static json_t *device_json(struct areq *r, const struct db_device *d,
 		"updated", admin_json_text(d->updated),
 		"last_seen", admin_json_text(d->last_seen),
 		"vars", vars_json(d, reveal),
-		"last_resync", last_resync_json(r, d->mac),
-		"secrets_shown", json_boolean(reveal));
+		"last_resync", last,
+		"secrets_shown", json_boolean(reveal),
+		"pin", pin_json(r, d->mac),
+		"steer", admin_steer_json(r, d->model, d->firmware,
+					  json_string_value(json_object_get(
+						  last, "ca"))));
 }
 
 enum MHD_Result api_device_get(struct areq *r)
@@ -505,6 +534,42 @@ enum MHD_Result api_device_approve(struct areq *r)
 			  "device-approve");
 }
 
+/* POST .../repin: forget the pinned certificate (as `spaprovctl device
+ * repin`); the next verified one is pinned. */
+enum MHD_Result api_device_repin(struct areq *r)
+{
+	char mac[MAC_LEN + 1], *err = NULL;
+	enum MHD_Result ret;
+	struct db_pin old = { 0 };
+	char *olderr = NULL;
+	int rc, had = 0;
+
+	if (path_mac(r, mac, &ret) < 0)
+		return ret;
+	if (db_pin_get(r->db, mac, &old, &olderr) != DB_OK)
+		free(olderr);
+	rc = db_pin_remove(r->db, mac, &had, &err);
+	if (rc != DB_OK) {
+		ret = db_failure(r, rc, err, "no such device");
+	} else {
+		if (had) {
+			char *detail = str_printf("pin %s removed",
+						  old.fingerprint
+						  ? old.fingerprint : "?");
+
+			admin_audit(r, "device-repin", mac,
+				    detail ? detail : "pin removed");
+			free(detail);
+		}
+		ret = admin_reply_json(r, MHD_HTTP_OK,
+				       json_pack("{s:s, s:b}", "mac", mac,
+						 "had_pin", had));
+	}
+	db_pin_clear(&old);
+	free(err);
+	return ret;
+}
+
 enum MHD_Result api_device_profile(struct areq *r)
 {
 	char mac[MAC_LEN + 1], *err = NULL, *tmpl = NULL, *out = NULL;
@@ -530,7 +595,7 @@ enum MHD_Result api_device_profile(struct areq *r)
 	}
 	rc = db_profile_get(r->db, dev->profile, &tmpl, &err);
 	if (rc == DB_OK)
-		rc = admin_render(r->db, dev, tmpl,
+		rc = admin_render(r, dev, tmpl,
 				  admin_arg(r, "reveal") != NULL, &out, &len,
 				  &err) == 0 ? DB_OK : DB_INVALID;
 	if (rc == DB_ERROR) {

@@ -212,7 +212,7 @@ enum MHD_Result api_profile_preview(struct areq *r)
 	reveal = json_is_true(json_object_get(j, "reveal"));
 	if (reveal)
 		admin_audit(r, "device-reveal", mac, "profile preview");
-	rc = admin_render(r->db, dev, body, reveal, &out, &len, &err);
+	rc = admin_render(r, dev, body, reveal, &out, &len, &err);
 	ret = admin_reply_json(r, MHD_HTTP_OK,
 			       json_pack("{s:o, s:o}", "output",
 					 admin_json_text(rc == 0 ? out : NULL),

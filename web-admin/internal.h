@@ -42,6 +42,12 @@ struct admin {
 	char *assets;                /* front-end directory */
 	pthread_mutex_t lock;        /* for listeners */
 	json_t *listeners;           /* facts about the provisioning listeners */
+	/* The configuration the steering advice is computed with: a
+	 * reference on the server's current generation, taken and dropped
+	 * by the main thread (admin_reloaded, admin_stop) under the write
+	 * lock; request threads read it under the read lock. */
+	pthread_rwlock_t gen_lock;
+	struct gen *gen;
 	time_t started;              /* for process_start_time_seconds */
 	/* the last database check of /healthz (ops.c) */
 	pthread_mutex_t health_lock;
@@ -51,6 +57,13 @@ struct admin {
 
 /* A copy of adm->listeners, taken under its lock. */
 json_t *admin_listeners_copy(struct admin *adm);
+
+/* The configuration (and where phones reach its listeners) for steering
+ * advice: NULL when there is none.  Pair each admin_gen_hold() with
+ * admin_gen_done(), and do not keep the pointers after it. */
+struct gen;
+const struct gen *admin_gen_hold(struct admin *adm);
+void admin_gen_done(struct admin *adm);
 
 /* One request. */
 struct areq {
@@ -168,6 +181,18 @@ enum MHD_Result api_device_enable(struct areq *r);
 enum MHD_Result api_device_disable(struct areq *r);
 enum MHD_Result api_device_approve(struct areq *r);
 enum MHD_Result api_device_profile(struct areq *r);
+enum MHD_Result api_device_repin(struct areq *r);
+
+/* api_fleet.c: the fleet panels of the dashboard (fleet/steer.h,
+ * db/fleet.h, db/pin.h). */
+enum MHD_Result api_fleet_misplaced(struct areq *r);
+enum MHD_Result api_fleet_firmware(struct areq *r);
+enum MHD_Result api_fleet_pins(struct areq *r);
+/* {recommended_ca, recommended_listener, profile_rule, misplaced, reason}
+ * of a device (NULL model: unknown). */
+struct db_device;
+json_t *admin_steer_json(struct areq *r, const char *model,
+			 const char *firmware, const char *last_ca);
 
 enum MHD_Result api_devices_import(struct areq *r);
 enum MHD_Result api_devices_export(struct areq *r);
@@ -185,11 +210,12 @@ enum MHD_Result api_profile_preview(struct areq *r);
 json_t *admin_listener_facts(const struct server *srv);
 
 /* render.c: a template rendered for a device as the phone would get it
- * (its variables, the CA and listener of its last resync).  Unless
- * reveal, secret variables render as ADMIN_MASK. */
+ * (its variables, the CA and listener of its last resync, the
+ * Profile_Rule of its recommended listener).  Unless reveal, secret
+ * variables render as ADMIN_MASK. */
 #define ADMIN_MASK "********"
 struct db_device;
-int admin_render(struct db *db, const struct db_device *dev,
+int admin_render(struct areq *r, const struct db_device *dev,
 		 const char *tmpl, int reveal, char **out, size_t *len,
 		 char **err);
 /* 1 for variables whose values are shown only on request: names with

@@ -7,7 +7,7 @@ spaprovd_SOURCES += web-admin/admin.c web-admin/admin.h \
 	web-admin/auth.c web-admin/session.c web-admin/static.c \
 	web-admin/render.c web-admin/api_devices.c web-admin/api_import.c \
 	web-admin/api_history.c web-admin/api_dashboard.c \
-	web-admin/api_profiles.c web-admin/ops.c
+	web-admin/api_profiles.c web-admin/ops.c web-admin/api_fleet.c
 # The counters behind GET /metrics (lead: this line may move to
 # server/local.mk).
 spaprovd_SOURCES += server/metrics.c server/metrics.h

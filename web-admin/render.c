@@ -10,6 +10,8 @@
 
 #include "db/db.h"
 #include "db/history.h"
+#include "fleet/steer.h"
+#include "server/server.h"
 #include "tmpl/builtins.h"
 #include "tmpl/tmpl.h"
 #include "web-admin/internal.h"
@@ -28,7 +30,7 @@ int admin_var_is_secret(const char *name)
 	return 0;
 }
 
-int admin_render(struct db *db, const struct db_device *dev,
+int admin_render(struct areq *r, const struct db_device *dev,
 		 const char *tmpl, int reveal, char **out, size_t *len,
 		 char **err)
 {
@@ -38,6 +40,9 @@ int admin_render(struct db *db, const struct db_device *dev,
 		.n_vars = dev->n_vars,
 	};
 	char *listener = NULL, *ca = NULL, *dberr = NULL;
+	char rule[STEER_MAX_RULE + 1];
+	const struct gen *g;
+	const char *why = NULL;
 	struct db_var *masked = NULL;
 	int ret = -1;
 
@@ -57,12 +62,21 @@ int admin_render(struct db *db, const struct db_device *dev,
 	}
 
 	/* never seen: {{ca}} and {{listener}} stay unknown */
-	if (db_history_last_listener(db, dev->mac, &listener, &ca, &dberr) ==
-	    DB_OK) {
+	if (db_history_last_listener(r->db, dev->mac, &listener, &ca,
+				     &dberr) == DB_OK) {
 		b.listener = listener;
 		b.ca = ca;
 	}
 	free(dberr);
+	/* {{profile_rule}} as spaprovd computes it (unknown: the render
+	 * fails naming it, as `spaprovctl profile render` does) */
+	g = admin_gen_hold(r->adm);
+	if (g != NULL)
+		b.profile_rule = steer_rule_for(
+			g->conf, g->hosts,
+			listener ? conf_listener_find(g->conf, listener) : NULL,
+			dev->model, dev->firmware, rule, sizeof(rule), &why);
+	admin_gen_done(r->adm);
 	ret = tmpl_render(tmpl, strlen(tmpl), tmpl_builtins_lookup, &b, out,
 			  len, err);
 	free(listener);

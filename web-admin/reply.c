@@ -212,6 +212,7 @@ const char *admin_arg(struct areq *r, const char *name)
 static const char *const int_columns[] = {
 	"id", "status", "bytes", "resyncs", "ok", "devices", "vars",
 	"requests", "addresses", "failures", "tokens", "sessions",
+	"downloads",
 };
 
 static json_t *column_value(const char *name, const char *v)

@@ -18,6 +18,9 @@ static const struct admin_route routes[] = {
 	{ "DELETE", "/api/v1/session", api_logout, 0 },
 
 	{ "GET", "/api/v1/dashboard", api_dashboard, 0 },
+	{ "GET", "/api/v1/fleet/misplaced", api_fleet_misplaced, 0 },
+	{ "GET", "/api/v1/fleet/firmware", api_fleet_firmware, 0 },
+	{ "GET", "/api/v1/fleet/pins", api_fleet_pins, 0 },
 
 	{ "GET", "/api/v1/devices", api_devices_list, 0 },
 	{ "POST", "/api/v1/devices", api_device_add, 0 },
@@ -29,6 +32,7 @@ static const struct admin_route routes[] = {
 	{ "POST", "/api/v1/devices/*/enable", api_device_enable, 0 },
 	{ "POST", "/api/v1/devices/*/disable", api_device_disable, 0 },
 	{ "POST", "/api/v1/devices/*/approve", api_device_approve, 0 },
+	{ "POST", "/api/v1/devices/*/repin", api_device_repin, 0 },
 	{ "GET", "/api/v1/devices/*/profile", api_device_profile, 0 },
 
 	{ "GET", "/api/v1/history", api_history, 0 },

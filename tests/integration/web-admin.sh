@@ -5,7 +5,9 @@
 # register a phone, resync it with the phone emulator, see it on the
 # device page, in the history and on the dashboard chart; a <script>
 # User-Agent stays text; forged POSTs are refused; wrong passwords are
-# throttled.  Screenshots go to tests/artifacts/web-admin/.
+# throttled; the fleet panels: a phone on a listener its firmware does
+# not trust, a firmware target, a pin mismatch, and Re-pin on the device
+# page.  Screenshots go to tests/artifacts/web-admin/.
 #
 # Skips (exit 0) only when node or /usr/bin/chromium is missing.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
@@ -138,8 +140,47 @@ exec "$PHONE" --host 127.0.0.1 --port $(port_of mpp) --profile modern \\
 EOF
 chmod +x "$T/resync"
 
+# --- the fleet panels ----------------------------------------------------------
+# An SPA508G on firmware 7.5.5 trusts the sb CA; the e2e test resyncs it on
+# sb2k (FLEET_RESYNC), so the dashboard lists it as on the wrong listener.
+FLEET_MAC=0022bd010208
+"$SPAPROVCTL" -c "$CONF" profile set fleet - >/dev/null <<'EOF'
+<flat-profile>
+  <Station_Name>{{mac}}</Station_Name>
+  <Profile_Rule>{{profile_rule}}</Profile_Rule>
+</flat-profile>
+EOF
+"$SPAPROVCTL" -c "$CONF" device add $FLEET_MAC --profile fleet \
+	--description 'Fleet <b>test</b>' >/dev/null
+is "fleet: the SPA508G is registered" "$?" 0
+"$SPAPROVCTL" -c "$CONF" firmware target SPA508G 7.5.6 spa508g-7-5-6.bin \
+	>/dev/null 2>"$T/target.err"
+is "fleet: firmware target SPA508G 7.5.6 set" "$?" 0
+# a refused certificate as spaprovd records it under pin_policy = refuse
+sql "insert into resyncs (ts, listener, ca, remote_addr, mac, cert_serial,
+	cert_issuer, verify, method, path, status, bytes, duration_ms, outcome,
+	detail) values (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'sb2k', 'sb2k',
+	'127.0.0.1', '$FLEET_MAC', '0badc0de', 'CN=<i>Other</i> Root', 'ok',
+	'GET', '/spa$FLEET_MAC.xml', 403, 0, 1.0, 'pin-mismatch',
+	'certificate changed: pinned 11, presented 22')"
+cat >"$T/fleet-resync" <<EOF
+#!/bin/sh
+# one resync of the SPA508G $FLEET_MAC on the sb2k listener
+exec "$PHONE" --host 127.0.0.1 --port $(port_of sb2k) --profile legacy-rsa \\
+	--cert "$PKI/phones/$FLEET_MAC.crt" --key "$PKI/phones/$FLEET_MAC.key" \\
+	--ca "$PKI/provisioning/sb2k-root.crt" --server-name prov.spaprov.test \\
+	--mac $FLEET_MAC --path '/spa\$MA.xml' --timeout 10 \\
+	--user-agent '$(ua_of $FLEET_MAC)' 2>>"$T/resync.err"
+EOF
+chmod +x "$T/fleet-resync"
+FLEET_FP=$(openssl x509 -in "$PKI/phones/$FLEET_MAC.crt" -noout -fingerprint \
+	-sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+FLEET_RULE="https://prov.spaprov.test:$(port_of sb)/spa\$MA.xml"
+
 BASE_URL=$BASE ADMIN_USER=operator ADMIN_PASS=$ADMIN_PASS VICTIM_USER=victim \
 PHONE_MAC=$PHONE_MAC RESYNC="$T/resync" PROFILE=desk ARTIFACTS=$ARTIFACTS \
+FLEET_MAC=$FLEET_MAC FLEET_RESYNC="$T/fleet-resync" FLEET_FP=$FLEET_FP \
+FLEET_RULE=$FLEET_RULE \
 CHROMIUM=$CHROMIUM timeout 300 node "$E2E/e2e.mjs" >"$T/e2e.out" 2>"$T/e2e.err"
 e2e_status=$?
 while IFS= read -r line; do
@@ -165,8 +206,40 @@ like "audit: failed logins of victim recorded" \
 	"$(sql "select count(*) from audit where action = 'login-failure' and target = 'victim'")" "[5-9]"
 is "audit: profile edited in the browser" \
 	"$(sql "select count(*) from audit where action = 'profile-edit' and target = 'desk' and account = 'operator'")" 2
+is "fleet: the SPA508G resynced on sb2k and was pinned, then re-pinned" \
+	"$(sql "select count(*) from resyncs where mac = '$FLEET_MAC' and listener = 'sb2k' and outcome = 'ok'")|$(sql "select count(*) from device_pins where mac = '$FLEET_MAC'")" \
+	"1|0"
+is "audit: the re-pin, by operator, naming the old pin" \
+	"$(sql "select account || ' ' || detail from audit where action = 'device-repin' and target = '$FLEET_MAC'")" \
+	"operator pin $FLEET_FP removed"
+auth="Authorization: Bearer $TOKEN"
+is "the fleet endpoints need a login" \
+	"$(code "$BASE/api/v1/fleet/misplaced")|$(code "$BASE/api/v1/fleet/firmware")|$(code "$BASE/api/v1/fleet/pins")|$(code -X POST -H 'X-CSRF-Token: x' "$BASE/api/v1/devices/$FLEET_MAC/repin")" \
+	"401|401|401|401"
+code -H "$auth" "$BASE/api/v1/fleet/misplaced" >/dev/null
+is "API: the misplaced phone, its recommended listener and Profile_Rule" \
+	"$(python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["devices"]:
+    print(d["mac"], d["ca"], d["recommended_ca"], d["recommended_listener"], d["profile_rule"])' "$T/body")" \
+	"$FLEET_MAC sb2k sb sb $FLEET_RULE"
+code -H "$auth" "$BASE/api/v1/fleet/firmware?stuck_after=1" >/dev/null
+is "API: firmware per model with the target and the phone behind it" \
+	"$(python3 -c 'import json, sys
+for m in json.load(open(sys.argv[1]))["models"]:
+    if m["model"].upper() == "SPA508G":
+        print(m["target"], m["devices"], m["behind"], m["stuck"],
+              ",".join("%s:%d" % (v["firmware"], v["devices"]) for v in m["versions"]))' "$T/body")" \
+	"7.5.6 1 1 0 7.5.5:1"
+code -H "$auth" "$BASE/api/v1/fleet/pins?range=7d" >/dev/null
+is "API: recent pin mismatches" \
+	"$(python3 -c 'import json, sys
+for m in json.load(open(sys.argv[1]))["mismatches"]:
+    print(m["mac"], m["outcome"], m["status"])' "$T/body")" \
+	"$FLEET_MAC pin-mismatch 403"
+is "API: re-pin of a device that is not there: 404" \
+	"$(code -X POST -H "$auth" "$BASE/api/v1/devices/000e08000077/repin")" 404
 n=$(ls "$ARTIFACTS"/*.png 2>/dev/null | wc -l)
-like "screenshots saved in tests/artifacts/web-admin" "$n" "1[0-9]"
+like "screenshots saved in tests/artifacts/web-admin" "$n" "2[0-9]"
 
 stop_daemon
 is "spaprovd stops cleanly" "$DAEMON_STATUS" 0

@@ -10,6 +10,11 @@
 //   PROFILE         the name of a stored profile for the phone
 //   ARTIFACTS       where screenshots go
 //   CHROMIUM        the browser (default /usr/bin/chromium)
+//   FLEET_MAC       an SPA508G (firmware 7.5.5: trusts sb) registered, with a
+//                   firmware target for SPA508G and a pin mismatch recorded
+//   FLEET_RESYNC    a script: one resync of it on the sb2k listener
+//   FLEET_FP        the SHA-256 fingerprint of its certificate
+//   FLEET_RULE      the Profile_Rule of the sb listener
 //
 // Prints "ok - WHAT" or "not ok - WHAT" per check (the shell test numbers
 // them) and "# ..." diagnostics.  Exit status 0 unless the script itself
@@ -36,6 +41,11 @@ const ARTIFACTS = env('ARTIFACTS');
 const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 const XSS = '<script>alert(1)</script>';
 const macColons = MAC.match(/../g).join(':');
+const FLEET_MAC = env('FLEET_MAC');
+const FLEET_RESYNC = env('FLEET_RESYNC');
+const FLEET_FP = env('FLEET_FP');
+const FLEET_RULE = env('FLEET_RULE');
+const fleetColons = FLEET_MAC.match(/../g).join(':');
 
 const LAPTOP = { width: 1366, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -224,6 +234,55 @@ async function main() {
     await go(page, '#/dashboard?range=7d');
     await page.locator('.chart canvas').first().waitFor();
     check(await page.locator('.seg-on').textContent() === '7 days', 'the 7-day range can be chosen');
+
+    // --- fleet: wrong listener, firmware, pin mismatches, re-pin -------------------------
+    await attempt('the SPA508G resyncs on the sb2k listener', async () => {
+      execFileSync(FLEET_RESYNC, [], { encoding: 'utf8', timeout: 30000 });
+      return true;
+    });
+    await go(page, '#/dashboard');
+    const panel = (title) => page.locator('section.card', { has: page.locator('h2', { hasText: title }) });
+    const wrong = panel('Phones on the wrong listener');
+    await wrong.locator('tbody tr', { hasText: fleetColons }).waitFor();
+    const wrongRow = (await wrong.locator('tbody tr', { hasText: fleetColons }).textContent()).replace(/\s+/g, ' ');
+    check(/SPA508G/.test(wrongRow) && /7\.5\.5/.test(wrongRow) && /sb2k/.test(wrongRow) &&
+      wrongRow.includes(FLEET_RULE), 'the wrong-listener panel lists the SPA508G on sb2k with the sb Profile_Rule',
+    wrongRow);
+    check(await wrong.getByText('Fleet <b>test</b>', { exact: true }).count() === 1 &&
+      await wrong.locator('b').count() === 0, 'its description is shown as text');
+    check(await wrong.locator('tbody tr').count() === 1, 'only the misplaced phone is listed (the mpp phone is where it belongs)');
+    const fw = page.locator('section.fw-model', { has: page.locator('h3', { hasText: /^SPA508G$/i }) });
+    const fwText = (await fw.textContent()).replace(/\s+/g, ' ');
+    check(/Target\s*7\.5\.6/.test(fwText) && /Behind target\s*1/.test(fwText),
+      'the firmware panel shows the target set with spaprovctl firmware target and one phone behind it', fwText);
+    check(/7\.5\.5: 1/.test(await fw.locator('.chart').getAttribute('aria-label')),
+      'with a version histogram of that model', await fw.locator('.chart').getAttribute('aria-label'));
+    const pins = panel('Recent certificate pin mismatches');
+    const pinText = await pins.locator('tbody').textContent();
+    check(pinText.includes(fleetColons) && pinText.includes('pin-mismatch') && pinText.includes('certificate changed'),
+      'the pin-mismatch panel lists the refused certificate', pinText);
+    check(await pins.getByText('CN=<i>Other</i> Root', { exact: true }).count() === 1 &&
+      await pins.locator('i').count() === 0, 'the issuer DN is shown as text');
+    await shoot(page, 'fleet');
+
+    await go(page, `#/devices/${FLEET_MAC}`);
+    const pinCard = panel('Pinned certificate');
+    check((await pinCard.textContent()).includes(FLEET_FP), 'the device page shows the pinned fingerprint');
+    const steerText = (await panel('Recommended listener').textContent()).replace(/\s+/g, ' ');
+    check(steerText.includes(FLEET_RULE) && /last came in on sb2k/.test(steerText),
+      'the device page shows the recommended listener and its Profile_Rule', steerText);
+    check((await page.locator('pre.code').textContent()).includes(`<Profile_Rule>${FLEET_RULE}</Profile_Rule>`),
+      'the profile preview renders {{profile_rule}} as spaprovd does');
+    await shoot(page, 'pinned');
+    await page.focus('#repin');
+    await page.keyboard.press('Enter');
+    const confirm = page.locator('dialog');
+    await confirm.getByText('Re-pin', { exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await pinCard.getByText('No certificate pinned', { exact: false }).waitFor();
+    const pinAfter = await page.evaluate(async (m) => (await (await fetch(`/api/v1/devices/${m}`)).json()).pin, FLEET_MAC);
+    check(pinAfter === null, 'Re-pin from the keyboard clears the pin (the API has none)', JSON.stringify(pinAfter));
+    await shoot(page, 'repin');
 
     // --- CSRF --------------------------------------------------------------------------
     const forged = await page.evaluate(async () => {

@@ -1,10 +1,11 @@
 // Dashboard: listeners, resyncs per hour by outcome, inventory, firmware
 // census, TLS mix, stale phones, spoof attempts, untrusted issuers and
-// failed handshakes.
+// failed handshakes; and the fleet: phones on the wrong listener, firmware
+// per model against its target, recent certificate-pin mismatches.
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { api, query } from '../api.js';
 import { setParams } from '../app.js';
-import { badge, card, fmtTime, h, macFmt, num, pageHeader, table, time } from '../ui.js';
+import { badge, card, fmtTime, h, macFmt, num, pageHeader, table, time, toast } from '../ui.js';
 
 const OUTCOME_COLORS = {
   ok: '#16a34a', 'unknown-device': '#f59e0b', 'pending-approval': '#eab308',
@@ -97,15 +98,12 @@ function hourlyChart(d) {
   return box;
 }
 
-function censusChart(rows) {
-  const top = [...rows].sort((a, b) => b.devices - a.devices).slice(0, 10);
-  const labels = top.map((r) => `${r.model || 'unknown'}\n${r.firmware || '?'}`);
-  const xs = top.map((_, i) => i);
-  const box = h('div', { class: 'chart', role: 'img', 'aria-label':
-    `Firmware census: ${top.map((r) => `${r.model || 'unknown'} ${r.firmware || '?'}: ${r.devices}`).join(', ')}` });
-  if (top.length === 0) return h('p', { class: 'muted' }, 'No phone has reported its firmware yet.');
+// Bars: labels[i] under each, values[i] high; the census chart's style.
+function barChart(labels, values, ariaLabel, height = 260) {
+  const xs = labels.map((_, i) => i);
+  const box = h('div', { class: 'chart', role: 'img', 'aria-label': ariaLabel });
   mountChart(box, (width) => new uPlot({
-    width, height: 260,
+    width, height,
     legend: { show: false },
     cursor: { drag: { x: false, y: false }, points: { show: false } },
     scales: { x: { time: false, range: [-0.5, Math.max(xs.length - 0.5, 0.5)] },
@@ -121,8 +119,102 @@ function censusChart(rows) {
       { label: 'Devices', stroke: '#1d4ed8', fill: alpha('#2563eb', 0.75),
         paths: uPlot.paths.bars({ size: [0.6, 64] }), points: { show: false } },
     ],
-  }, [xs, top.map((r) => r.devices)], box));
+  }, [xs, values], box));
   return box;
+}
+
+function censusChart(rows) {
+  const top = [...rows].sort((a, b) => b.devices - a.devices).slice(0, 10);
+  if (top.length === 0) return h('p', { class: 'muted' }, 'No phone has reported its firmware yet.');
+  return barChart(top.map((r) => `${r.model || 'unknown'}\n${r.firmware || '?'}`),
+    top.map((r) => r.devices),
+    `Firmware census: ${top.map((r) => `${r.model || 'unknown'} ${r.firmware || '?'}: ${r.devices}`).join(', ')}`);
+}
+
+// --- the fleet ---------------------------------------------------------------
+
+function copyButton(text) {
+  return h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': 'Copy the Profile_Rule',
+    onclick: async () => {
+      try { await navigator.clipboard.writeText(text); toast('Profile_Rule copied.'); } catch (e) { toast('Cannot copy: select the text.', 'bad'); }
+    } }, 'Copy');
+}
+
+function misplacedPanel(m) {
+  return card(`Phones on the wrong listener (${num(m.total)})`,
+    h('p', { class: 'muted small' }, 'The listener each phone last used serves another CA than its firmware should trust. ' +
+      'Set the Profile_Rule shown (or let the profile\u2019s {{profile_rule}} do it) to move the phone.'),
+    table([
+      { title: 'Device', cell: (x) => h('div', {}, h('a', { href: `#/devices/${x.mac}` }, h('code', {}, macFmt(x.mac))),
+        x.description ? h('div', { class: 'muted small' }, x.description) : null) },
+      { title: 'Model', cell: (x) => x.model || '—' },
+      { title: 'Firmware', cell: (x) => x.firmware || '—' },
+      { title: 'Last listener', cell: (x) => h('span', {}, x.listener || '—', ' ', badge(x.ca, 'warn')) },
+      { title: 'Recommended', cell: (x) => (x.recommended_listener
+        ? h('span', {}, x.recommended_listener, ' ', badge(x.recommended_ca, 'ok'))
+        : h('span', {}, badge(x.recommended_ca, 'ok'), h('div', { class: 'muted small' }, 'no listener serves it'))) },
+      { title: 'Profile_Rule', class: 'wrap', cell: (x) => (x.profile_rule
+        ? h('div', { class: 'rule' }, h('code', {}, x.profile_rule), ' ', copyButton(x.profile_rule))
+        : h('span', { class: 'muted small' }, x.rule_problem || x.reason || '—')) },
+    ], m.devices, { empty: 'Every phone is on a listener its firmware trusts.', caption: 'Phones on the wrong listener' }),
+    m.total > m.devices.length ? h('p', { class: 'muted small' }, `Showing ${num(m.devices.length)} of ${num(m.total)}; ` +
+      'spaprovctl device list --misplaced lists them all.') : null);
+}
+
+function firmwareModel(m) {
+  const versions = m.versions.filter((v) => v.firmware);
+  const silent = m.versions.filter((v) => !v.firmware).reduce((s, v) => s + v.devices, 0);
+  const chart = versions.length
+    ? barChart(versions.map((v) => (v.firmware === m.target ? `${v.firmware}\n(target)` : v.firmware)),
+      versions.map((v) => v.devices),
+      `${m.model || 'unknown'} firmware: ${versions.map((v) => `${v.firmware}: ${v.devices}`).join(', ')}` +
+      (m.target ? `; target ${m.target}` : '; no target'), 180)
+    : h('p', { class: 'muted small' }, 'No device of this model has reported its firmware yet.');
+  return h('section', { class: 'fw-model', 'aria-label': `Firmware of ${m.model || 'unknown'}` },
+    h('h3', { class: 'fw-title' }, m.model || 'unknown model'),
+    stats([
+      ['Target', m.target ? h('span', {}, h('code', {}, m.target), m.file ? h('span', { class: 'muted small' }, ` (${m.file})`) : null)
+        : h('span', { class: 'muted' }, 'none')],
+      ['Devices', num(m.devices)],
+      ['Behind target', m.target ? badge(num(m.behind), m.behind ? 'warn' : 'ok') : '—'],
+      ['Stuck', m.target ? badge(num(m.stuck), m.stuck ? 'bad' : 'ok') : '—'],
+    ]),
+    chart,
+    silent ? h('p', { class: 'muted small' }, `${num(silent)} without a reported firmware.`) : null);
+}
+
+function stats(pairs) {
+  return h('dl', { class: 'fw-stats' }, pairs.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))));
+}
+
+function firmwarePanel(f) {
+  return card('Firmware',
+    h('p', { class: 'muted small' }, `Per model: versions of the enabled phones, the target, the phones not on it, ` +
+      `and those stuck (still on the same firmware after ${num(f.stuck_after)} or more downloads).`),
+    f.models.length ? h('div', { class: 'fw-grid' }, f.models.map(firmwareModel))
+      : h('p', { class: 'muted' }, 'No firmware reported and no target set.'),
+    f.stuck_devices.length ? table([
+      { title: 'Stuck device', cell: (x) => h('a', { href: `#/devices/${x.mac}` }, h('code', {}, macFmt(x.mac))) },
+      { title: 'Model', cell: (x) => x.model || '—' },
+      { title: 'Firmware', cell: (x) => x.firmware || '—' },
+      { title: 'Target', cell: (x) => x.target || '—' },
+      { title: 'Downloads', class: 'num', cell: (x) => num(x.downloads) },
+      { title: 'Last download', cell: (x) => time(x.last_download) },
+    ], f.stuck_devices, { caption: 'Stuck devices' }) : null);
+}
+
+function pinsPanel(p, range) {
+  return card('Recent certificate pin mismatches', table([
+    { title: 'Time', cell: (x) => time(x.ts) },
+    { title: 'Device', cell: (x) => (x.mac ? h('a', { href: `#/devices/${x.mac}` }, h('code', {}, macFmt(x.mac))) : '—') },
+    { title: 'Listener', cell: (x) => h('div', {}, x.listener, h('div', { class: 'muted small' }, x.remote_addr)) },
+    { title: 'Outcome', cell: (x) => h('div', {}, badge(x.outcome, x.outcome === 'ok' ? 'warn' : 'bad'),
+      h('div', { class: 'muted small' }, `HTTP ${x.status}`)) },
+    { title: 'Certificate', class: 'wrap', cell: (x) => h('div', {}, h('code', { class: 'small' }, x.cert_serial || ''),
+      h('div', { class: 'muted small' }, x.cert_issuer || '')) },
+    { title: 'Detail', class: 'wrap', cell: (x) => x.detail || '' },
+  ], p.mismatches, { empty: `No pin mismatches in the last ${range === '7d' ? '7 days' : '24 hours'}.`,
+    caption: 'Recent certificate pin mismatches' }));
 }
 
 function listenersTable(listeners) {
@@ -179,7 +271,12 @@ function kpi(label, value, tone, href) {
 export async function renderDashboard(view, r) {
   const range = r.params.get('range') === '7d' ? '7d' : '24h';
   const staleDays = Math.max(1, parseInt(r.params.get('stale_days') || '7', 10) || 7);
-  const d = await api('GET', `/dashboard${query({ range, stale_days: staleDays })}`);
+  const [d, misplaced, firmware, pins] = await Promise.all([
+    api('GET', `/dashboard${query({ range, stale_days: staleDays })}`),
+    api('GET', '/fleet/misplaced'),
+    api('GET', '/fleet/firmware'),
+    api('GET', `/fleet/pins${query({ range })}`),
+  ]);
   view.dataset.title = 'Dashboard';
 
   const st = Object.fromEntries(d.status.map((s) => [s.status, s.devices]));
@@ -213,6 +310,7 @@ export async function renderDashboard(view, r) {
       kpi('Refused or failed', num(fails), fails ? 'bad' : 'plain', '#/history'),
       kpi('Spoof attempts', num(spoofs), spoofs ? 'bad' : 'plain', '#/history?outcome=spoof')),
     card('Listeners', listenersTable(d.listeners)),
+    misplacedPanel(misplaced),
     h('div', { class: 'grid-2' },
       card(`Resyncs per hour by outcome (${range === '7d' ? 'last 7 days' : 'last 24 hours'})`,
         hourlyChart(d)),
@@ -252,6 +350,8 @@ export async function renderDashboard(view, r) {
         { title: 'Error', class: 'wrap', cell: (x) => x.error },
         { title: 'Client hello', class: 'wrap', cell: (x) => h('code', { class: 'ua' }, x.client_hello || '') },
       ], d.handshakes.recent, { empty: 'No failed handshakes in this period.' }))),
+    firmwarePanel(firmware),
+    pinsPanel(pins, range),
     h('p', { class: 'muted small' }, `Updated ${fmtTime(d.generated)}.`),
   );
   setParams(r.params);

@@ -1,5 +1,6 @@
 // One device: identity, variables (secrets masked until revealed), the
-// profile rendered as the phone would get it, and its resync history.
+// profile rendered as the phone would get it, its pinned certificate (with
+// Re-pin), the listener its firmware should use, and its resync history.
 import { api } from '../api.js';
 import { navigate } from '../app.js';
 import {
@@ -62,6 +63,50 @@ async function action(dev, what, reload) {
     toast(e.message, 'bad');
   }
   reload();
+}
+
+async function repin(dev, reload) {
+  const ok = await confirmDialog(`Re-pin ${macFmt(dev.mac)}?`,
+    'The pinned client certificate is forgotten: the next verified certificate the phone presents is pinned. ' +
+    'Do this after replacing the phone or its certificate.', 'Re-pin');
+  if (!ok) return;
+  try {
+    const res = await api('POST', `/devices/${dev.mac}/repin`);
+    toast(res.had_pin ? `${macFmt(dev.mac)}: pin removed; the next certificate is pinned.`
+      : `${macFmt(dev.mac)} had no pin.`);
+  } catch (e) {
+    toast(e.message, 'bad');
+  }
+  reload();
+}
+
+function pinCard(dev, reload) {
+  const p = dev.pin;
+  return card('Pinned certificate',
+    p ? h('div', { class: 'card-tools' }, button('Re-pin', () => repin(dev, reload), 'btn btn-small', { id: 'repin' })) : null,
+    p ? dl([
+      ['Fingerprint (SHA-256)', h('code', { class: 'fingerprint' }, p.fingerprint)],
+      ['Serial', p.serial ? h('code', {}, p.serial) : null],
+      ['Issuer', p.issuer], ['First seen', fmtTime(p.first_seen)], ['Pinned by', p.pinned_by],
+    ]) : h('p', { class: 'muted' }, 'No certificate pinned: the next verified certificate the phone presents is pinned.'));
+}
+
+function steerCard(dev) {
+  const s = dev.steer;
+  if (!s) return card('Recommended listener', h('p', { class: 'muted' }, 'No configuration loaded.'));
+  const lr = dev.last_resync;
+  return card('Recommended listener',
+    s.misplaced ? h('div', { class: 'notice notice-warn', role: 'status' },
+      `This phone last came in on ${lr ? lr.listener : '?'} (CA ${lr ? lr.ca : '?'}); ` +
+      `its firmware should use ${s.recommended_listener || `a listener of CA ${s.recommended_ca}`}.`) : null,
+    dl([
+      ['Family', s.family || 'unknown model'],
+      ['Recommended CA', s.recommended_ca ? badge(s.recommended_ca, 'info') : null],
+      ['Recommended listener', s.recommended_listener],
+      ['Profile_Rule', s.profile_rule ? h('code', { class: 'rule' }, s.profile_rule)
+        : h('span', { class: 'muted' }, s.rule_problem || '—')],
+      ['Why', s.reason],
+    ]));
 }
 
 function historyTable(rows) {
@@ -130,6 +175,7 @@ export async function renderDevice(view, r) {
         ['User-Agent', h('code', { class: 'ua' }, lr.user_agent || '')],
         lr.detail ? ['Detail', lr.detail] : null,
       ]) : h('p', { class: 'muted' }, 'Never seen.'))),
+    h('div', { class: 'grid-2' }, pinCard(dev, reload), steerCard(dev)),
     card('Variables',
       secrets ? h('div', { class: 'card-tools' }, reveal
         ? button('Hide secrets', () => navigate('devices', mac), 'btn btn-ghost btn-small')
