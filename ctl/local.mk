@@ -1,4 +1,5 @@
 # ctl: the spaprovctl command-line tool.
+libspaprov_a_SOURCES += ctl/csvimport.c ctl/csvimport.h
 bin_PROGRAMS += spaprovctl
 spaprovctl_SOURCES = ctl/main.c ctl/ctl.h ctl/cmd_device.c \
 	ctl/cmd_profile.c ctl/cmd_history.c ctl/cmd_labpki.c \

@@ -6,7 +6,7 @@
 # Environment: top_srcdir (corpora), top_builddir (programs); both default
 # to the tree this script sits in.
 
-FUZZ_TARGETS="ua ident tmpl conf mac_path"
+FUZZ_TARGETS="ua ident tmpl conf mac_path csv"
 
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$here/..}"

@@ -21,7 +21,7 @@
 set -u
 
 SECONDS_EACH=${1:-60}
-FUZZ_TARGETS=${FUZZ_TARGETS:-"ua ident tmpl conf mac_path"}
+FUZZ_TARGETS=${FUZZ_TARGETS:-"ua ident tmpl conf mac_path csv"}
 CC=${CC:-clang}
 FUZZ_JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 

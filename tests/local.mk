@@ -26,8 +26,9 @@ INTEGRATION_TESTS = \
 	tests/integration/pkcs11.sh \
 	tests/integration/fleet-steer.sh \
 	tests/integration/fleet-enc.sh \
+	tests/integration/slowloris.sh \
+	tests/integration/ctl-load.sh \
 	tests/integration/faults.sh \
-	tests/integration/request-limits.sh \
-	tests/integration/fleet-enc.sh
+	tests/integration/request-limits.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
