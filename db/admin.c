@@ -23,15 +23,6 @@ static int step_change(struct db *db, sqlite3_stmt *s, char **err,
 	return sqlite3_changes(db->sql) > 0 ? DB_OK : DB_NOTFOUND;
 }
 
-static sqlite3_stmt *prep(struct db *db, const char *sql, char **err)
-{
-	sqlite3_stmt *s = db_stmt(db, sql);
-
-	if (s == NULL)
-		db_set_err(db, err, "preparing admin query");
-	return s;
-}
-
 int db_admin_rows(struct db *db, sqlite3_stmt *s, db_admin_row_fn row,
 		  void *ctx, char **err, const char *what)
 {
@@ -66,7 +57,7 @@ int db_admin_account_add(struct db *db, const char *name, const char *hash,
 	static const char sql[] =
 		"INSERT INTO admin_accounts (name, password_hash, created,"
 		" updated) VALUES (?1, ?2, ?3, ?3)";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	char now[32];
 	int rc;
 
@@ -97,7 +88,7 @@ int db_admin_account_passwd(struct db *db, const char *name,
 		" WHERE name = ?1";
 	static const char end[] =
 		"DELETE FROM admin_sessions WHERE account = ?1";
-	sqlite3_stmt *s = prep(db, upd, err), *e = prep(db, end, err);
+	sqlite3_stmt *s = db_prepare(db, upd, err), *e = db_prepare(db, end, err);
 	char now[32];
 	int rc;
 
@@ -124,7 +115,7 @@ int db_admin_account_passwd(struct db *db, const char *name,
 int db_admin_account_rm(struct db *db, const char *name, char **err)
 {
 	static const char sql[] = "DELETE FROM admin_accounts WHERE name = ?1";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -143,7 +134,7 @@ int db_admin_account_list(struct db *db, db_admin_row_fn row, void *ctx,
 		" (SELECT count(*) FROM admin_sessions s"
 		"   WHERE s.account = a.name AND s.expires > ?1) AS sessions"
 		" FROM admin_accounts a ORDER BY a.name";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	char now[32];
 
 	if (s == NULL)
@@ -158,7 +149,7 @@ int db_admin_account_hash(struct db *db, const char *name, char **hash,
 {
 	static const char sql[] =
 		"SELECT password_hash FROM admin_accounts WHERE name = ?1";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	int rc;
 
 	if (s == NULL)
@@ -186,7 +177,7 @@ int db_admin_account_logged_in(struct db *db, const char *name,
 {
 	static const char sql[] =
 		"UPDATE admin_accounts SET last_login = ?2 WHERE name = ?1";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -203,7 +194,7 @@ int db_admin_token_add(struct db *db, const char *account,
 	static const char sql[] =
 		"INSERT INTO admin_tokens (hash, account, created)"
 		" SELECT ?1, name, ?3 FROM admin_accounts WHERE name = ?2";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	char now[32];
 
 	if (s == NULL)
@@ -221,7 +212,7 @@ int db_admin_token_find(struct db *db, const char *hash_hex,
 	static const char sql[] =
 		"UPDATE admin_tokens SET last_used = ?2 WHERE hash = ?1"
 		" RETURNING account";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	int rc, found = 0;
 
 	if (s == NULL)
@@ -254,7 +245,7 @@ int db_admin_session_add(struct db *db, const char *id_hash,
 	static const char sql[] =
 		"INSERT INTO admin_sessions (id_hash, account, csrf, created,"
 		" expires, remote_addr) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -275,7 +266,7 @@ int db_admin_session_get(struct db *db, const char *id_hash,
 	static const char sql[] =
 		"SELECT account, csrf, expires FROM admin_sessions"
 		" WHERE id_hash = ?1 AND expires > ?2";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	int rc;
 
 	if (s == NULL)
@@ -305,7 +296,7 @@ int db_admin_session_rm(struct db *db, const char *id_hash, char **err)
 {
 	static const char sql[] =
 		"DELETE FROM admin_sessions WHERE id_hash = ?1";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -321,7 +312,7 @@ int db_admin_prune(struct db *db, const char *now, const char *stale,
 	static const char thr[] =
 		"DELETE FROM admin_throttle WHERE last_failure < ?1"
 		" AND (locked_until IS NULL OR locked_until <= ?2)";
-	sqlite3_stmt *a = prep(db, sess, err), *b = prep(db, thr, err);
+	sqlite3_stmt *a = db_prepare(db, sess, err), *b = db_prepare(db, thr, err);
 
 	if (a == NULL || b == NULL)
 		return DB_ERROR;
@@ -343,7 +334,7 @@ int db_admin_throttle_check(struct db *db, const char *key, const char *now,
 	static const char sql[] =
 		"SELECT locked_until FROM admin_throttle"
 		" WHERE key = ?1 AND locked_until > ?2";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	int rc;
 
 	if (s == NULL)
@@ -371,7 +362,7 @@ int db_admin_throttle_fail(struct db *db, const char *key, const char *now,
 		" VALUES (?1, 1, ?2) ON CONFLICT(key) DO UPDATE SET"
 		" failures = failures + 1, last_failure = excluded.last_failure"
 		" RETURNING failures";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	int rc;
 
 	if (s == NULL)
@@ -396,7 +387,7 @@ int db_admin_throttle_lock(struct db *db, const char *key,
 {
 	static const char sql[] =
 		"UPDATE admin_throttle SET locked_until = ?2 WHERE key = ?1";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -408,7 +399,7 @@ int db_admin_throttle_lock(struct db *db, const char *key,
 int db_admin_throttle_clear(struct db *db, const char *key, char **err)
 {
 	static const char sql[] = "DELETE FROM admin_throttle WHERE key = ?1";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -422,7 +413,7 @@ int db_admin_throttle_forgive(struct db *db, const char *key, char **err)
 	static const char sql[] =
 		"UPDATE admin_throttle SET failures = max(failures - 1, 0)"
 		" WHERE key = ?1";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -459,7 +450,7 @@ int db_admin_audit(struct db *db, const char *account,
 	static const char sql[] =
 		"INSERT INTO audit (ts, account, remote_addr, action, target,"
 		" detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	char now[32];
 
 	if (s == NULL)
@@ -482,7 +473,7 @@ int db_admin_audit_list(struct db *db, long long before_id, int limit,
 		"SELECT id, ts, account, remote_addr, action, target, detail"
 		" FROM audit WHERE (?1 <= 0 OR id < ?1)"
 		" ORDER BY id DESC LIMIT ?2";
-	sqlite3_stmt *s = prep(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return -1;

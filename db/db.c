@@ -161,6 +161,15 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 	return db->stmts[i].stmt;
 }
 
+sqlite3_stmt *db_prepare(struct db *db, const char *sql, char **err)
+{
+	sqlite3_stmt *s = db_stmt(db, sql);
+
+	if (s == NULL)
+		db_set_err(db, err, "preparing query");
+	return s;
+}
+
 static sqlite3_stmt *stmt(struct db *db, enum stmt_id id)
 {
 	return db_stmt(db, stmt_sql[id]);

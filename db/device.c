@@ -45,15 +45,6 @@ static int step_one(struct db *db, sqlite3_stmt *s, char **err,
 	return rc;
 }
 
-static sqlite3_stmt *prepared(struct db *db, const char *sql, char **err)
-{
-	sqlite3_stmt *s = db_stmt(db, sql);
-
-	if (s == NULL)
-		db_set_err(db, err, "preparing device query");
-	return s;
-}
-
 /* --- device set ---------------------------------------------------------- */
 
 static const char sql_update[] =
@@ -72,7 +63,7 @@ static const char sql_var_count[] =
 static int update_row(struct db *db, const char *mac,
 		      const struct db_device_change *c, char **err)
 {
-	sqlite3_stmt *s = prepared(db, sql_update, err);
+	sqlite3_stmt *s = db_prepare(db, sql_update, err);
 	char now[32];
 
 	if (s == NULL)
@@ -95,7 +86,7 @@ static int update_row(struct db *db, const char *mac,
 static int vars_unset(struct db *db, const char *mac,
 		      const struct db_device_change *c, char **err)
 {
-	sqlite3_stmt *s = prepared(db, sql_var_unset, err);
+	sqlite3_stmt *s = db_prepare(db, sql_var_unset, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -116,8 +107,8 @@ static int vars_unset(struct db *db, const char *mac,
 static int vars_set(struct db *db, const char *mac,
 		    const struct db_device_change *c, char **err)
 {
-	sqlite3_stmt *s = prepared(db, sql_var_set, err);
-	sqlite3_stmt *n = prepared(db, sql_var_count, err);
+	sqlite3_stmt *s = db_prepare(db, sql_var_set, err);
+	sqlite3_stmt *n = db_prepare(db, sql_var_count, err);
 	long long count;
 
 	if (s == NULL || n == NULL)
@@ -165,8 +156,8 @@ static const char sql_delete[] = "DELETE FROM devices WHERE mac = ?1";
 int db_device_remove(struct db *db, const char *mac, size_t *n_vars,
 		     char **err)
 {
-	sqlite3_stmt *n = prepared(db, sql_var_count, err);
-	sqlite3_stmt *d = prepared(db, sql_delete, err);
+	sqlite3_stmt *n = db_prepare(db, sql_var_count, err);
+	sqlite3_stmt *d = db_prepare(db, sql_delete, err);
 	long long count;
 
 	if (n == NULL || d == NULL)
@@ -219,7 +210,7 @@ static unsigned status_bit(const char *status)
 static int status_read(struct db *db, const char *mac,
 		       char prev[DB_STATUS_LEN], char **err)
 {
-	sqlite3_stmt *s = prepared(db, sql_status_get, err);
+	sqlite3_stmt *s = db_prepare(db, sql_status_get, err);
 	int rc;
 
 	if (s == NULL)
@@ -242,7 +233,7 @@ int db_device_set_status(struct db *db, const char *mac, const char *status,
 			 unsigned from, const char *profile,
 			 char prev[DB_STATUS_LEN], char **err)
 {
-	sqlite3_stmt *s = prepared(db, sql_status_set, err);
+	sqlite3_stmt *s = db_prepare(db, sql_status_set, err);
 	char now[32];
 	int rc;
 
@@ -299,7 +290,7 @@ void db_last_resync_clear(struct db_last_resync *r)
 int db_device_last_resync(struct db *db, const char *mac,
 			  struct db_last_resync *out, char **err)
 {
-	sqlite3_stmt *s = prepared(db, sql_last_resync, err);
+	sqlite3_stmt *s = db_prepare(db, sql_last_resync, err);
 	int rc;
 
 	if (s == NULL)
@@ -424,8 +415,8 @@ int db_device_list(struct db *db, const struct db_device_filter *f,
 		   int (*row)(void *ctx, const struct db_device_row *r),
 		   void *ctx, long long *total, char **err)
 {
-	sqlite3_stmt *count = prepared(db, sql_list_count, err);
-	sqlite3_stmt *list = count ? prepared(db, sql_list, err) : NULL;
+	sqlite3_stmt *count = db_prepare(db, sql_list_count, err);
+	sqlite3_stmt *list = count ? db_prepare(db, sql_list, err) : NULL;
 	char days[32], *like = NULL;
 	int result = DB_ERROR;
 

@@ -11,15 +11,6 @@
 
 #define FLEET_ROW_MAX_COLS 8  /* columns of any query in this file */
 
-static sqlite3_stmt *prepared(struct db *db, const char *sql, char **err)
-{
-	sqlite3_stmt *s = db_stmt(db, sql);
-
-	if (s == NULL)
-		db_set_err(db, err, "preparing fleet query");
-	return s;
-}
-
 /* Run s (parameters bound) expecting at most one row; copy its first
  * `n` text columns into out[].  DB_OK, DB_NOTFOUND or DB_ERROR. */
 static int one_row(struct db *db, sqlite3_stmt *s, char **out, int n,
@@ -95,7 +86,7 @@ int db_device_key_get(struct db *db, const char *mac, char **key,
 		      char **err)
 {
 	static const char sql[] = "SELECT key FROM device_keys WHERE mac = ?1";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -112,7 +103,7 @@ int db_device_key_set(struct db *db, const char *mac, const char *key,
 		" SELECT mac, ?2, ?3, ?3 FROM devices WHERE mac = ?1"
 		" ON CONFLICT(mac) DO UPDATE SET key = excluded.key,"
 		" updated = excluded.updated";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	char now[32];
 
 	if (s == NULL)
@@ -129,7 +120,7 @@ int db_device_key_set(struct db *db, const char *mac, const char *key,
 int db_device_key_remove(struct db *db, const char *mac, char **err)
 {
 	static const char sql[] = "DELETE FROM device_keys WHERE mac = ?1";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -146,7 +137,7 @@ int db_firmware_target_get(struct db *db, const char *model, char **version,
 {
 	static const char sql[] =
 		"SELECT version, file FROM firmware_targets WHERE model = ?1";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	char *cols[2] = { NULL, NULL };
 	int rc;
 
@@ -169,7 +160,7 @@ int db_firmware_target_set(struct db *db, const char *model,
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(model) DO UPDATE SET"
 		" version = excluded.version, file = excluded.file,"
 		" updated = excluded.updated";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	char now[32];
 
 	if (s == NULL)
@@ -188,7 +179,7 @@ int db_firmware_target_remove(struct db *db, const char *model, char **err)
 {
 	static const char sql[] =
 		"DELETE FROM firmware_targets WHERE model = ?1";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -203,7 +194,7 @@ int db_firmware_targets(struct db *db, db_row_fn row, void *ctx, char **err)
 	static const char sql[] =
 		"SELECT model, version, file, updated FROM firmware_targets"
 		" ORDER BY model";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return -1;
@@ -232,7 +223,7 @@ int db_firmware_census(struct db *db, db_row_fn row, void *ctx, char **err)
 		" ON t.model = f.model"
 		" GROUP BY f.model, f.firmware"
 		" ORDER BY f.model, devices DESC, f.firmware";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return -1;
@@ -255,7 +246,7 @@ int db_firmware_behind(struct db *db, long long min_downloads, db_row_fn row,
 		"  ON t.model = f.model"
 		"  WHERE f.firmware IS NULL OR f.firmware <> t.version)"
 		" WHERE downloads >= ?1 ORDER BY model, mac";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return -1;
@@ -275,7 +266,7 @@ int db_report_store(struct db *db, const char *mac, const char *ts,
 		" ON CONFLICT(mac) DO UPDATE SET ts = excluded.ts,"
 		" listener = excluded.listener,"
 		" remote_addr = excluded.remote_addr, body = excluded.body";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -294,7 +285,7 @@ int db_report_get(struct db *db, const char *mac, char **ts, char **listener,
 {
 	static const char sql[] =
 		"SELECT ts, listener, body FROM device_reports WHERE mac = ?1";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	char *cols[3] = { NULL, NULL, NULL };
 	int rc;
 

@@ -22,6 +22,8 @@ struct db {
 /* The prepared statement for `sql` (a static string: cached by its
  * address), prepared on first use; NULL on error. */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+/* db_stmt() that reports a failure in *err ("preparing query: ..."). */
+sqlite3_stmt *db_prepare(struct db *db, const char *sql, char **err);
 
 /* the module's name for str_printf(), kept for its many callers */
 #define db_fmt_err str_printf

@@ -8,15 +8,6 @@
 #include "db/internal.h"
 #include "db/pin.h"
 
-static sqlite3_stmt *prepared(struct db *db, const char *sql, char **err)
-{
-	sqlite3_stmt *s = db_stmt(db, sql);
-
-	if (s == NULL)
-		db_set_err(db, err, "preparing pin query");
-	return s;
-}
-
 void db_pin_clear(struct db_pin *p)
 {
 	free(p->fingerprint);
@@ -33,7 +24,7 @@ int db_pin_get(struct db *db, const char *mac, struct db_pin *out,
 	static const char sql[] =
 		"SELECT fingerprint, cert_serial, issuer, first_seen,"
 		" pinned_by FROM device_pins WHERE mac = ?1";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -68,8 +59,8 @@ int db_pin_remove(struct db *db, const char *mac, int *had_pin, char **err)
 {
 	static const char exists[] = "SELECT 1 FROM devices WHERE mac = ?1";
 	static const char del[] = "DELETE FROM device_pins WHERE mac = ?1";
-	sqlite3_stmt *e = prepared(db, exists, err);
-	sqlite3_stmt *d = e != NULL ? prepared(db, del, err) : NULL;
+	sqlite3_stmt *e = db_prepare(db, exists, err);
+	sqlite3_stmt *d = e != NULL ? db_prepare(db, del, err) : NULL;
 	int rc, result = DB_ERROR;
 
 	if (d == NULL)
@@ -112,7 +103,7 @@ int db_pin_first(struct db *db, const struct db_resync *r, char **err)
 
 	if (r->mac == NULL || r->fingerprint == NULL || !r->fingerprint[0])
 		return 0;
-	if ((s = prepared(db, sql, err)) == NULL)
+	if ((s = db_prepare(db, sql, err)) == NULL)
 		return -1;
 	db_bind_text(s, 1, r->mac);
 	db_bind_text(s, 2, r->fingerprint);
@@ -128,7 +119,7 @@ int db_profile_generic_safe(struct db *db, const char *name, int *safe,
 {
 	static const char sql[] =
 		"SELECT generic_safe FROM profiles WHERE name = ?1";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	int rc;
 
 	if (s == NULL)
@@ -154,7 +145,7 @@ int db_profile_set_flagged(struct db *db, const char *name, const char *body,
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET"
 		" body = excluded.body, updated = excluded.updated,"
 		" generic_safe = excluded.generic_safe";
-	sqlite3_stmt *s = prepared(db, sql, err);
+	sqlite3_stmt *s = db_prepare(db, sql, err);
 	char now[32];
 
 	if (s == NULL)
