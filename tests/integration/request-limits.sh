@@ -184,8 +184,10 @@ is "11 header fields (max_headers 8): 431" \
 	"$(get "${hdrs[@]:0:16}" $OK)" 431
 is "... too-many-headers" "$(last "outcome, detail")" \
 	"too-many-headers|11 header fields, max_headers 8"
+rows=$(count resyncs)
 is "a 5 kB header (max_header_size 4096): 431" \
 	"$(get -H "X-Big: $(repeat b 5000)" $OK)" 431
+wait_count resyncs $((rows + 1))   # recorded just after the answer
 is "... headers-too-large" "$(last "outcome, detail")" \
 	"headers-too-large|request line and headers over max_header_size 4096"
 is "a 101-byte body (max_body_size 100): 413" \
