@@ -150,26 +150,11 @@ int db_admin_account_hash(struct db *db, const char *name, char **hash,
 	static const char sql[] =
 		"SELECT password_hash FROM admin_accounts WHERE name = ?1";
 	sqlite3_stmt *s = db_prepare(db, sql, err);
-	int rc;
 
 	if (s == NULL)
 		return DB_ERROR;
 	db_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*hash = db_col_dup(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return DB_NOTFOUND;
-	if (rc != SQLITE_ROW) {
-		db_set_err(db, err, "reading account");
-		return DB_ERROR;
-	}
-	if (*hash == NULL) {
-		*err = db_fmt_err("out of memory");
-		return DB_ERROR;
-	}
-	return DB_OK;
+	return db_one_row(db, s, hash, 1, err, "reading account");
 }
 
 int db_admin_account_logged_in(struct db *db, const char *name,

@@ -368,6 +368,37 @@ int db_schema_version(struct db *db)
 	return version;
 }
 
+int db_one_row(struct db *db, sqlite3_stmt *s, char **out, int n,
+	       char **err, const char *what)
+{
+	int rc = sqlite3_step(s), ret = DB_ERROR;
+
+	if (rc == SQLITE_DONE) {
+		ret = DB_NOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		db_set_err(db, err, what);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		out[i] = db_col_dup(s, i);
+		if (out[i] == NULL) {
+			for (int k = 0; k < i; k++) {
+				free(out[k]);
+				out[k] = NULL;
+			}
+			*err = db_fmt_err("%s: out of memory", what);
+			goto out;
+		}
+	}
+	ret = DB_OK;
+out:
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
 /* --- inventory ----------------------------------------------------------- */
 
 char *db_col_dup(sqlite3_stmt *s, int i)
@@ -536,28 +567,13 @@ rollback:
 int db_profile_get(struct db *db, const char *name, char **body, char **err)
 {
 	sqlite3_stmt *s = stmt(db, ST_PROFILE_GET);
-	int rc;
 
 	if (s == NULL) {
 		db_set_err(db, err, "preparing profile query");
 		return DB_ERROR;
 	}
 	db_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*body = db_col_dup(s, 0);
-		sqlite3_reset(s);
-		if (*body == NULL) {
-			*err = db_fmt_err("out of memory");
-			return DB_ERROR;
-		}
-		return DB_OK;
-	}
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return DB_NOTFOUND;
-	db_set_err(db, err, "reading profile");
-	return DB_ERROR;
+	return db_one_row(db, s, body, 1, err, "reading profile");
 }
 
 int db_profile_set(struct db *db, const char *name, const char *body,

@@ -11,39 +11,6 @@
 
 #define FLEET_ROW_MAX_COLS 8  /* columns of any query in this file */
 
-/* Run s (parameters bound) expecting at most one row; copy its first
- * `n` text columns into out[].  DB_OK, DB_NOTFOUND or DB_ERROR. */
-static int one_row(struct db *db, sqlite3_stmt *s, char **out, int n,
-		   char **err, const char *what)
-{
-	int rc = sqlite3_step(s), ret = DB_ERROR;
-
-	if (rc == SQLITE_DONE) {
-		ret = DB_NOTFOUND;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		db_set_err(db, err, what);
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		out[i] = db_col_dup(s, i);
-		if (out[i] == NULL) {
-			for (int k = 0; k < i; k++) {
-				free(out[k]);
-				out[k] = NULL;
-			}
-			*err = db_fmt_err("%s: out of memory", what);
-			goto out;
-		}
-	}
-	ret = DB_OK;
-out:
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return ret;
-}
-
 /* Step s to the end, handing each row to row().  0 or -1. */
 static int each_row(struct db *db, sqlite3_stmt *s, db_row_fn row,
 		    void *ctx, char **err, const char *what)
@@ -91,7 +58,7 @@ int db_device_key_get(struct db *db, const char *mac, char **key,
 	if (s == NULL)
 		return DB_ERROR;
 	db_bind_text(s, 1, mac);
-	return one_row(db, s, key, 1, err, "reading device key");
+	return db_one_row(db, s, key, 1, err, "reading device key");
 }
 
 int db_device_key_set(struct db *db, const char *mac, const char *key,
@@ -144,7 +111,7 @@ int db_firmware_target_get(struct db *db, const char *model, char **version,
 	if (s == NULL)
 		return DB_ERROR;
 	db_bind_text(s, 1, model);
-	rc = one_row(db, s, cols, 2, err, "reading firmware target");
+	rc = db_one_row(db, s, cols, 2, err, "reading firmware target");
 	if (rc == DB_OK) {
 		*version = cols[0];
 		*file = cols[1];
@@ -292,7 +259,7 @@ int db_report_get(struct db *db, const char *mac, char **ts, char **listener,
 	if (s == NULL)
 		return DB_ERROR;
 	db_bind_text(s, 1, mac);
-	rc = one_row(db, s, cols, 3, err, "reading device report");
+	rc = db_one_row(db, s, cols, 3, err, "reading device report");
 	if (rc == DB_OK) {
 		*ts = cols[0];
 		*listener = cols[1];

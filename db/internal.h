@@ -35,6 +35,11 @@ int db_exec_retry(struct db *db, const char *sql, char **err);
 void db_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Step a statement that returns no rows (retried while busy), reset it. */
 int db_step_done(struct db *db, sqlite3_stmt *s, char **err, const char *what);
+/* Step s (parameters bound) expecting at most one row; copy its first n
+ * text columns, which must not be NULL, into out[] (malloc'd).  Resets s.
+ * DB_OK, DB_NOTFOUND or DB_ERROR with *err ("WHAT: ..."). */
+int db_one_row(struct db *db, sqlite3_stmt *s, char **out, int n,
+	       char **err, const char *what);
 /* strdup of a text column, NULL for SQL NULL. */
 char *db_col_dup(sqlite3_stmt *s, int i);
 
