@@ -86,26 +86,11 @@ static void mac_fragment(const char *q, char *out, size_t size)
 		out[0] = '\0';
 }
 
-static long long num_arg(struct areq *r, const char *name, long long def,
-			 long long min, long long max)
-{
-	const char *v = admin_arg(r, name);
-	char *end;
-	long long n;
-
-	if (v == NULL)
-		return def;
-	n = strtoll(v, &end, 10);
-	if (*end != '\0' || n < min)
-		return def;
-	return n > max ? max : n;
-}
-
 static void list_query(struct areq *r, struct db_admin_device_query *q,
 		       char *mac, char *frag, char *since)
 {
 	const char *s = admin_arg(r, "q"), *sort = admin_arg(r, "sort");
-	long long days = num_arg(r, "not_seen_days", -1, 0,
+	long long days = admin_num_arg(r, "not_seen_days", -1, 0,
 				 ADMIN_MAX_NOT_SEEN_DAYS);
 
 	q->status = admin_arg(r, "status");
@@ -141,8 +126,8 @@ enum MHD_Result api_devices_list(struct areq *r)
 	enum MHD_Result ret;
 
 	list_query(r, &q, mac, frag, since);
-	per_page = num_arg(r, "per_page", 50, 1, ADMIN_MAX_PER_PAGE);
-	page = num_arg(r, "page", 1, 1, 1000000000);
+	per_page = admin_num_arg(r, "per_page", 50, 1, ADMIN_MAX_PER_PAGE);
+	page = admin_num_arg(r, "page", 1, 1, 1000000000);
 	q.limit = per_page;
 	q.offset = (page - 1) * per_page;
 	if (db_admin_device_page(r->db, &q, admin_row_to_array, rows, &total,

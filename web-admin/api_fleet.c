@@ -32,21 +32,6 @@
 #define ADMIN_STUCK_DEFAULT 3         /* as `spaprovctl firmware report` */
 #define ADMIN_STUCK_MAX 1000
 
-static long long num_arg(struct areq *r, const char *name, long long def,
-			 long long min, long long max)
-{
-	const char *v = admin_arg(r, name);
-	char *end;
-	long long n;
-
-	if (v == NULL)
-		return def;
-	n = strtoll(v, &end, 10);
-	if (*end != '\0' || n < min)
-		return def;
-	return n > max ? max : n;
-}
-
 static enum MHD_Result db_error(struct areq *r, char *err)
 {
 	enum MHD_Result ret;
@@ -143,7 +128,7 @@ enum MHD_Result api_fleet_misplaced(struct areq *r)
 	char *err = NULL;
 	int rc;
 
-	m.limit = num_arg(r, "limit", ADMIN_MISPLACED_DEFAULT, 1,
+	m.limit = admin_num_arg(r, "limit", ADMIN_MISPLACED_DEFAULT, 1,
 			  ADMIN_MISPLACED_MAX);
 	f.limit = -1; /* the table is in C: every device is looked at */
 	m.g = admin_gen_hold(r->adm);
@@ -246,7 +231,7 @@ static int behind_row(void *ctx, int ncols, const char *const *names,
 
 enum MHD_Result api_fleet_firmware(struct areq *r)
 {
-	long long stuck = num_arg(r, "stuck_after", ADMIN_STUCK_DEFAULT, 1,
+	long long stuck = admin_num_arg(r, "stuck_after", ADMIN_STUCK_DEFAULT, 1,
 				  ADMIN_STUCK_MAX);
 	json_t *models = json_array(), *stuck_rows = json_array();
 	struct behind behind = { models, NULL, "behind" };

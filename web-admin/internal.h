@@ -127,6 +127,10 @@ json_t *admin_json_text(const char *s);
 json_t *admin_body_json(struct areq *r, enum MHD_Result *ret);
 /* A query argument, or NULL. */
 const char *admin_arg(struct areq *r, const char *name);
+/* A decimal query argument: def when absent, malformed or below min;
+ * at most max. */
+long long admin_num_arg(struct areq *r, const char *name, long long def,
+			long long min, long long max);
 /* db row callback: appends {name: value} to the json_t array ctx; the
  * columns named in admin_int_columns become numbers. */
 int admin_row_to_array(void *ctx, int ncols, const char *const *names,

@@ -208,6 +208,21 @@ const char *admin_arg(struct areq *r, const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+long long admin_num_arg(struct areq *r, const char *name, long long def,
+			long long min, long long max)
+{
+	const char *v = admin_arg(r, name);
+	char *end;
+	long long n;
+
+	if (v == NULL)
+		return def;
+	n = strtoll(v, &end, 10);
+	if (*end != '\0' || n < min)
+		return def;
+	return n > max ? max : n;
+}
+
 /* Columns that are numbers in every query the API passes on. */
 static const char *const int_columns[] = {
 	"id", "status", "bytes", "resyncs", "ok", "devices", "vars",
