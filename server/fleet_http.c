@@ -223,6 +223,44 @@ int fleet_http_fw_vars(struct listener *l, struct db *db, const char *model,
 	return fleet_fw_vars(db, &site, model, out, err);
 }
 
+int fleet_http_render(struct listener *l, struct db *db, const char *profile,
+		      struct tmpl_builtins *b, char **out, size_t *len,
+		      struct fleet_reply *fx)
+{
+	struct fleet_fw_vars fw;
+	char *tmpl = NULL, *err = NULL;
+	int rc, ret = -1;
+
+	if (profile == NULL) {
+		set(fx, OUTCOME_NO_PROFILE, "device has no profile");
+		return -1;
+	}
+	rc = db_profile_get(db, profile, &tmpl, &err);
+	if (rc != DB_OK) {
+		set(fx, rc == DB_NOTFOUND ? OUTCOME_NO_PROFILE
+					  : OUTCOME_DB_ERROR,
+		    "profile '%s': %s", profile, err ? err : "not found");
+		goto out;
+	}
+	if (fleet_http_fw_vars(l, db, b->model, &fw, &err) < 0) {
+		set(fx, OUTCOME_DB_ERROR, "%s", err ? err : "?");
+		goto out;
+	}
+	b->firmware_target = fw.target;
+	b->upgrade_rule = fw.rule;
+	if (tmpl_render(tmpl, strlen(tmpl), tmpl_builtins_lookup, b, out, len,
+			&err) < 0) {
+		set(fx, OUTCOME_RENDER_ERROR, "profile '%s': %s", profile,
+		    err ? err : "?");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(tmpl);
+	free(err);
+	return ret;
+}
+
 /* The device's profile, rendered as request.c renders it. */
 static int render(struct listener *l, struct db *db,
 		  const struct db_device *dev, const char *ua_firmware,
@@ -234,38 +272,8 @@ static int render(struct listener *l, struct db *db,
 		.listener = l->cl->name, .vars = dev->vars,
 		.n_vars = dev->n_vars,
 	};
-	struct fleet_fw_vars fw;
-	char *tmpl = NULL, *err = NULL;
-	int rc, ret = -1;
 
-	if (dev->profile == NULL) {
-		set(fx, OUTCOME_NO_PROFILE, "device has no profile");
-		return -1;
-	}
-	rc = db_profile_get(db, dev->profile, &tmpl, &err);
-	if (rc != DB_OK) {
-		set(fx, rc == DB_NOTFOUND ? OUTCOME_NO_PROFILE
-					  : OUTCOME_DB_ERROR,
-		    "profile '%s': %s", dev->profile, err ? err : "not found");
-		goto out;
-	}
-	if (fleet_http_fw_vars(l, db, dev->model, &fw, &err) < 0) {
-		set(fx, OUTCOME_DB_ERROR, "%s", err ? err : "?");
-		goto out;
-	}
-	b.firmware_target = fw.target;
-	b.upgrade_rule = fw.rule;
-	if (tmpl_render(tmpl, strlen(tmpl), tmpl_builtins_lookup, &b, out,
-			len, &err) < 0) {
-		set(fx, OUTCOME_RENDER_ERROR, "profile '%s': %s",
-		    dev->profile, err ? err : "?");
-		goto out;
-	}
-	ret = 0;
-out:
-	free(tmpl);
-	free(err);
-	return ret;
+	return fleet_http_render(l, db, dev->profile, &b, out, len, fx);
 }
 
 /* The device's state allows serving it: enabled and with a key. */

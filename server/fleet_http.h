@@ -87,4 +87,14 @@ enum MHD_Result fleet_http_respond(struct MHD_Connection *connection,
 int fleet_http_fw_vars(struct listener *l, struct db *db, const char *model,
 		       struct fleet_fw_vars *out, char **err);
 
+struct tmpl_builtins;
+/* Render the template `profile` for a device on l: b holds the request's
+ * built-ins; the firmware variables are filled in here.  0 with *out
+ * (malloc'd) and *len, or -1 with fx->outcome and fx->detail saying why
+ * (no-profile, database-error, render-error).  The one rendering path of
+ * the request handler and the encrypted-profile handler. */
+int fleet_http_render(struct listener *l, struct db *db, const char *profile,
+		      struct tmpl_builtins *b, char **out, size_t *len,
+		      struct fleet_reply *fx);
+
 #endif

@@ -24,7 +24,6 @@
 #include "server/request.h"
 #include "server/server.h"
 #include "tmpl/builtins.h"
-#include "tmpl/tmpl.h"
 #include "util/log.h"
 #include "util/mac.h"
 
@@ -210,10 +209,9 @@ static void render(struct listener *l, struct db *db, struct verdict *v)
 		.ca = l->ca, .listener = l->cl->name,
 		.vars = v->dev->vars, .n_vars = v->dev->n_vars,
 	};
-	struct fleet_fw_vars fw;
-	char *tmpl = NULL, *err = NULL, rule[STEER_MAX_RULE];
+	struct fleet_reply fx;
+	char rule[STEER_MAX_RULE];
 	const char *why = NULL;
-	int rcode;
 
 	if (v->dev->profile == NULL) {
 		v->outcome = OUTCOME_NO_PROFILE;
@@ -225,35 +223,21 @@ static void render(struct listener *l, struct db *db, struct verdict *v)
 	b.profile_rule = steer_rule_for(l->gen->conf, l->gen->hosts, l->cl,
 					b.model, b.firmware, rule, sizeof(rule),
 					&why);
-	rcode = db_profile_get(db, v->dev->profile, &tmpl, &err);
-	if (rcode != DB_OK) {
-		v->outcome = rcode == DB_NOTFOUND ? OUTCOME_NO_PROFILE
-						  : OUTCOME_DB_ERROR;
-		snprintf(v->detail, sizeof(v->detail), "profile '%s': %s",
-			 v->dev->profile, err ? err : "not found");
-		goto out;
-	}
-	if (fleet_http_fw_vars(l, db, b.model, &fw, &err) < 0) {
-		v->outcome = OUTCOME_DB_ERROR;
-		snprintf(v->detail, sizeof(v->detail), "%s", err ? err : "?");
-		goto out;
-	}
-	b.firmware_target = fw.target;
-	b.upgrade_rule = fw.rule;
-	if (tmpl_render(tmpl, strlen(tmpl), tmpl_builtins_lookup, &b,
-			&v->profile, &v->profile_len, &err) < 0) {
-		int no_rule = b.profile_rule == NULL && err != NULL &&
-			      strstr(err, "'profile_rule'") != NULL;
+	fleet_reply_init(&fx);
+	if (fleet_http_render(l, db, v->dev->profile, &b, &v->profile,
+			      &v->profile_len, &fx) < 0) {
+		/* say why {{profile_rule}} had no value */
+		int no_rule = fx.outcome == OUTCOME_RENDER_ERROR &&
+			      b.profile_rule == NULL &&
+			      strstr(fx.detail, "'profile_rule'") != NULL;
 
-		v->outcome = OUTCOME_RENDER_ERROR;
-		snprintf(v->detail, sizeof(v->detail), "profile '%s': %s%s%s%s",
-			 v->dev->profile, err ? err : "?",
-			 no_rule ? " (" : "", no_rule ? why : "",
-			 no_rule ? ")" : "");
+		v->outcome = fx.outcome;
+		if (snprintf(v->detail, sizeof(v->detail), "%s%s%s%s",
+			     fx.detail, no_rule ? " (" : "", no_rule ? why : "",
+			     no_rule ? ")" : "") >= (int)sizeof(v->detail))
+			log_debug("msg=\"ledger detail cut\" mac=%s", v->id.mac);
 	}
-out:
-	free(tmpl);
-	free(err);
+	fleet_reply_clear(&fx);
 }
 
 /* The certificate against the device's pin (read with its row): none
