@@ -17,3 +17,14 @@ tests_unit_test_ua_SOURCES = tests/unit/test_ua.c
 tests_unit_test_ua_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_ua_LDADD = $(SPAPROV_LIBS) $(CHECK_LIBS)
 endif
+
+# idcache: verified client chains, so a repeated chain is a hash + lookup
+libspaprov_a_SOURCES += ident/idcache.c ident/idcache.h
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_idcache
+TESTS += tests/unit/test_idcache
+tests_unit_test_idcache_SOURCES = tests/unit/test_idcache.c
+tests_unit_test_idcache_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_idcache_LDADD = $(SPAPROV_LIBS) $(CHECK_LIBS)
+endif
