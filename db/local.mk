@@ -23,3 +23,4 @@ tests_unit_test_import_LDADD = $(SPAPROV_LIBS) $(CHECK_LIBS)
 endif
 libspaprov_a_SOURCES += db/fleet.c db/fleet.h
 libspaprov_a_SOURCES += db/pin.c db/pin.h
+libspaprov_a_SOURCES += db/txn.c db/txn.h
