@@ -442,16 +442,16 @@ static int start_spaprovd(const struct bn_target_opts *o,
 	len += (size_t)snprintf(conf + len, sizeof(conf) - len,
 		"[server]\ndatabase = %s\nclient_roots = %s\n"
 		"client_cert_time_check = no\nunknown_devices = record\n"
-		"log_level = warn\n%s", t->db, pki->client_root,
+		"log_level = info\nthreads = %u\n%s", t->db, pki->client_root,
+		o->threads ? o->threads : 2,
 		geteuid() == 0 ? "run_as_root = yes\n" : "");
 	for (unsigned i = 0; i < o->n_listeners && i < 4; i++)
 		len += (size_t)snprintf(conf + len, sizeof(conf) - len,
 			"\n[listener %s]\nca = %s\naddress = 127.0.0.1\n"
 			"port = 0\ncertificate = %s\nkey = %s\ndh_bits = 1024\n"
-			"threads = %u\nconnection_timeout = %u\n",
+			"connection_timeout = %u\n",
 			listener_ca[i], listener_ca[i], pki->server_crt,
 			o->server_key ? o->server_key : pki->server_key,
-			o->threads ? o->threads : 2,
 			o->conn_timeout ? o->conn_timeout : 30);
 	snprintf(path, sizeof(path), "%s/spaprov.conf", t->workdir);
 	snprintf(ports, sizeof(ports), "%s/ports", t->workdir);

@@ -89,6 +89,9 @@ static const struct conf_key conf_keys[] = {
 	{ "log_level", SECT_SERVER, T_LOGLEVEL, 0, 0, S(log_level), -1, 0 },
 	{ "ledger_batch", SECT_SERVER, T_UINT, 1, 10000, S(ledger_batch), -1,
 	  0 },
+	{ "threads", SECT_SERVER, T_UINT, 1, 64, S(threads), -1, 0 },
+	{ "identity_cache", SECT_SERVER, T_UINT, 0, 1000000,
+	  S(identity_cache), -1, 0 },
 	{ "busy_timeout_ms", SECT_SERVER, T_UINT, 100, 600000,
 	  S(busy_timeout_ms), -1, 0 },
 	{ "user", SECT_SERVER, T_TEXT, 0, 0, S(user), -1, 0 },
@@ -818,7 +821,7 @@ static int open_listener(struct parser *p, const char *text, const char *name,
 	if (l->name == NULL)
 		return perr(p, 0, NULL, "out of memory");
 	l->dh_bits = 1024;
-	l->threads = default_threads();
+	l->threads = 0; /* the server's shared worker threads */
 	l->connection_limit = 4096;
 	l->per_ip_connection_limit = 0;
 	l->connection_timeout = 30;
@@ -1053,6 +1056,8 @@ static int conf_parse(const char *file, const char *dir, const char *buf,
 	p.conf->client_cert_time_check = 0;
 	p.conf->unknown_devices = CONF_UNKNOWN_RECORD;
 	p.conf->ledger_batch = 256;
+	p.conf->threads = default_threads();
+	p.conf->identity_cache = CONF_DEF_IDENTITY_CACHE;
 	p.conf->busy_timeout_ms = 5000;
 	p.conf->admin.session_timeout = CONF_ADMIN_SESSION_TIMEOUT;
 	while (pos < len) {

@@ -61,6 +61,8 @@ enum conf_mode {
 /* TLS session resumption (server/sessions.h): cached sessions per
  * listener (0: no resumption, tickets neither) and their lifetime. */
 #define CONF_DEF_TLS_SESSION_CACHE 20000u
+/* Verified client chains remembered (ident/idcache.h), all listeners. */
+#define CONF_DEF_IDENTITY_CACHE 20000u
 #define CONF_MAX_TLS_SESSION_CACHE 1000000u
 #define CONF_DEF_TLS_SESSION_LIFETIME 3600u      /* seconds */
 #define CONF_MAX_TLS_SESSION_LIFETIME (7u * 86400)
@@ -78,7 +80,7 @@ struct conf_listener {
 	unsigned dh_bits;    /* 0 when dh_params is given */
 	char *dh_params;     /* PKCS#3 PEM file or NULL */
 	char *tls_priority;  /* NULL = the per-CA default */
-	unsigned threads;    /* worker threads for this listener */
+	unsigned threads;    /* threads of its own; 0: the shared ones */
 	unsigned connection_limit;     /* open connections on this listener */
 	unsigned per_ip_connection_limit; /* 0 = unlimited (phones share NAT) */
 	unsigned connection_timeout;   /* seconds of inactivity before close */
@@ -122,6 +124,8 @@ struct conf {
 	enum conf_unknown unknown_devices;
 	char *log_level;            /* error | warn | info | debug */
 	unsigned ledger_batch;      /* most rows per group commit */
+	unsigned threads;           /* worker threads serving every listener */
+	unsigned identity_cache;    /* verified client chains kept; 0: none */
 	unsigned busy_timeout_ms;   /* SQLite busy timeout */
 	char *user, *group;         /* drop to these after binding (NULL: stay) */
 	int run_as_root;            /* allow serving as root (default no) */

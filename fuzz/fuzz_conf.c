@@ -97,7 +97,7 @@ static void check_listener(const struct conf *c, size_t i, int lines)
 	else
 		FUZZ_CHECK(dh_bits_ok(l->dh_bits));
 	FUZZ_CHECK(l->tls_priority == NULL || l->tls_priority[0] != '\0');
-	FUZZ_CHECK(l->threads >= 1 && l->threads <= 64);
+	FUZZ_CHECK(l->threads <= 64); /* 0: the shared threads */
 	FUZZ_CHECK(l->connection_limit >= 1 && l->connection_limit <= 65536);
 	FUZZ_CHECK(l->per_ip_connection_limit <= 65536);
 	FUZZ_CHECK(l->connection_timeout >= 1 && l->connection_timeout <= 3600);
@@ -194,6 +194,8 @@ static void check_conf(const struct conf *c, int lines)
 		   c->unknown_devices == CONF_UNKNOWN_REJECT);
 	FUZZ_CHECK(c->log_level != NULL && log_level_parse(c->log_level) >= 0);
 	FUZZ_CHECK(c->ledger_batch >= 1 && c->ledger_batch <= 10000);
+	FUZZ_CHECK(c->threads >= 1 && c->threads <= 64);
+	FUZZ_CHECK(c->identity_cache <= 1000000);
 	FUZZ_CHECK(c->busy_timeout_ms >= 100 && c->busy_timeout_ms <= 600000);
 	FUZZ_CHECK(c->user == NULL || c->user[0] != '\0');
 	FUZZ_CHECK(c->group == NULL || c->group[0] != '\0');

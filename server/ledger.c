@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,9 +14,12 @@ enum item_state { ITEM_QUEUED, ITEM_DONE, ITEM_FAILED };
 
 struct item {
 	struct item *next;
-	struct db_resync *row;     /* borrowed from a waiting request */
+	struct db_resync *row;     /* borrowed from the request, or owned */
 	struct db_hsfail *fail;    /* owned copy */
 	enum item_state state;
+	int owned;                 /* row is our copy (ledger_record) */
+	ledger_done_fn *done;      /* NULL: a ledger_commit() caller waits */
+	void *arg;
 };
 
 struct ledger {
@@ -28,10 +32,19 @@ struct ledger {
 	pthread_cond_t done;       /* requests wait for their commit */
 	struct item *head, *tail;
 	size_t depth;
+	unsigned long long taken_batches;     /* batches taken off the queue */
+	unsigned long long committed_batches; /* ... and finished */
+	unsigned long long rows_written;      /* resyncs in them */
+	uint64_t last_commit_us;   /* when the last batch ended */
 	int stopping;
 	unsigned retention_days;
 	time_t next_prune;         /* when to look for old rows again */
 };
+
+/* Under load, how long a batch waits to fill (see gather_locked()), and
+ * what "under load" means: the last batch ended this recently. */
+#define LEDGER_GATHER_US 3000
+#define LEDGER_BUSY_US 5000
 
 #define PRUNE_BATCH 500            /* rows deleted per transaction */
 #define PRUNE_INTERVAL 600         /* seconds between pruning rounds */
@@ -106,7 +119,7 @@ static void write_batch(struct ledger *l, struct item *items, size_t n)
 {
 	struct db_resync **rows = calloc(n, sizeof(*rows));
 	struct db_hsfail **fails = calloc(n, sizeof(*fails));
-	size_t nr = 0, nf = 0;
+	size_t nr = 0, nf = 0, nr_done = 0;
 	enum item_state result = ITEM_FAILED;
 	char *err = NULL;
 
@@ -129,9 +142,28 @@ static void write_batch(struct ledger *l, struct item *items, size_t n)
 		goto out;
 	}
 	result = ITEM_DONE;
+	nr_done = nr;
 out:
 	free(rows);
 	free(fails);
+	/* callbacks first, outside the lock: each resumes its request,
+	 * which may be freed from then on */
+	for (struct item *it = items, **link = &items; it != NULL;) {
+		struct item *next = it->next;
+
+		if (it->row != NULL && it->done != NULL) {
+			it->done(it->arg, result == ITEM_DONE);
+			free(it);
+			*link = next;
+		} else if (it->row != NULL && it->owned) {
+			free(it->row);
+			free(it);
+			*link = next;
+		} else {
+			link = &it->next;
+		}
+		it = next;
+	}
 	pthread_mutex_lock(&l->lock);
 	for (struct item *it = items, *next; it != NULL; it = next) {
 		next = it->next;
@@ -142,6 +174,8 @@ out:
 			free(it);
 		}
 	}
+	l->committed_batches++;
+	l->rows_written += nr_done;
 	pthread_cond_broadcast(&l->done);
 	pthread_mutex_unlock(&l->lock);
 }
@@ -174,6 +208,41 @@ static int prune_step(struct ledger *l)
 	return 0;
 }
 
+static uint64_t mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+/* Group commit under load: when the last batch ended moments ago, rows
+ * are arriving steadily; wait a little for more so one transaction
+ * carries several (a commit writes the same index pages for one row as
+ * for ten).  An idle server commits a lone row at once. */
+static void gather_locked(struct ledger *l)
+{
+	uint64_t start = mono_us(), deadline = start + LEDGER_GATHER_US;
+
+	if (l->depth >= l->batch || l->stopping ||
+	    start - l->last_commit_us > LEDGER_BUSY_US)
+		return;
+	while (l->depth < l->batch && !l->stopping) {
+		uint64_t now = mono_us();
+		struct timespec until;
+
+		if (now >= deadline)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)(deadline - now) * 1000;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec += until.tv_nsec / 1000000000L;
+			until.tv_nsec %= 1000000000L;
+		}
+		pthread_cond_timedwait(&l->work, &l->lock, &until);
+	}
+}
+
 static void *writer(void *arg)
 {
 	struct ledger *l = arg;
@@ -198,10 +267,13 @@ static void *writer(void *arg)
 		}
 		if (l->head == NULL && l->stopping)
 			break;
+		gather_locked(l);
 		items = take_locked(l, &n);
+		l->taken_batches++;
 		pthread_mutex_unlock(&l->lock);
 		write_batch(l, items, n);
 		pthread_mutex_lock(&l->lock);
+		l->last_commit_us = mono_us();
 	}
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
@@ -263,6 +335,88 @@ int ledger_commit(struct ledger *l, struct db_resync *row)
 	return it.state == ITEM_DONE ? 0 : -1;
 }
 
+int ledger_submit(struct ledger *l, struct db_resync *row,
+		  ledger_done_fn *done, void *arg)
+{
+	struct item *it = calloc(1, sizeof(*it));
+
+	if (it == NULL)
+		return -1;
+	it->row = row;
+	it->done = done;
+	it->arg = arg;
+	pthread_mutex_lock(&l->lock);
+	enqueue_locked(l, it);
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
+/* One block: the struct, then every string it points to. */
+static struct db_resync *row_copy(const struct db_resync *r)
+{
+	struct db_resync tmp = *r, *c;
+	const char **fields[] = {
+		&tmp.listener, &tmp.ca, &tmp.remote_addr, &tmp.mac,
+		&tmp.cert_subject, &tmp.cert_issuer, &tmp.cert_serial,
+		&tmp.verify, &tmp.tls_version, &tmp.cipher, &tmp.user_agent,
+		&tmp.model, &tmp.firmware, &tmp.method, &tmp.path,
+		&tmp.outcome, &tmp.detail, &tmp.ua_mac, &tmp.trust,
+		&tmp.serial, &tmp.fingerprint,
+	};
+	size_t nf = sizeof(fields) / sizeof(fields[0]), total = sizeof(tmp);
+	char *p;
+
+	for (size_t i = 0; i < nf; i++)
+		if (*fields[i] != NULL)
+			total += strlen(*fields[i]) + 1;
+	c = malloc(total);
+	if (c == NULL)
+		return NULL;
+	p = (char *)(c + 1);
+	for (size_t i = 0; i < nf; i++) {
+		size_t len;
+
+		if (*fields[i] == NULL)
+			continue;
+		len = strlen(*fields[i]) + 1;
+		memcpy(p, *fields[i], len);
+		*fields[i] = p;
+		p += len;
+	}
+	*c = tmp;
+	return c;
+}
+
+void ledger_record(struct ledger *l, const struct db_resync *row)
+{
+	struct item *it = calloc(1, sizeof(*it));
+
+	if (it == NULL || (it->row = row_copy(row)) == NULL) {
+		free(it);
+		log_error("msg=\"ledger: out of memory, request not recorded\" "
+			  "remote=%s outcome=%s", row->remote_addr, row->outcome);
+		return;
+	}
+	it->owned = 1;
+	pthread_mutex_lock(&l->lock);
+	enqueue_locked(l, it);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void ledger_flush(struct ledger *l)
+{
+	unsigned long long want;
+
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->lock);
+	/* what is queued now is in the next batch at the latest */
+	want = l->taken_batches + (l->depth + l->batch - 1) / l->batch;
+	while (l->committed_batches < want)
+		pthread_cond_wait(&l->done, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+}
+
 void ledger_record_hsfail(struct ledger *l, const struct db_hsfail *f)
 {
 	struct item *it = calloc(1, sizeof(*it));
@@ -297,6 +451,8 @@ void ledger_stop(struct ledger *l)
 	pthread_cond_signal(&l->work);
 	pthread_mutex_unlock(&l->lock);
 	pthread_join(l->thread, NULL);
+	log_info("msg=\"ledger stopped\" transactions=%llu resyncs=%llu",
+		 l->committed_batches, l->rows_written);
 	db_close(l->db);
 	pthread_cond_destroy(&l->work);
 	pthread_cond_destroy(&l->done);

@@ -1,7 +1,7 @@
 /* ledger: the daemon's single writer.  Request threads hand it rows; one
- * thread commits them in batches (group commit) and wakes each request
- * when its row is durable, so a response is sent only after its row is
- * committed. */
+ * thread commits them in batches (group commit) and then resumes each
+ * request (or wakes a waiting caller), so a response is sent only after
+ * its row is committed. */
 #ifndef SPAPROV_LEDGER_H
 #define SPAPROV_LEDGER_H
 
@@ -15,6 +15,22 @@ struct ledger;
  * *err. */
 int ledger_start(const char *path, unsigned busy_timeout_ms, unsigned batch,
 		 unsigned retention_days, struct ledger **out, char **err);
+
+/* Called on the ledger's thread once a submitted row is committed
+ * (committed = 1) or could not be written (0). */
+typedef void ledger_done_fn(void *arg, int committed);
+
+/* Queue a row without waiting; done(arg, ...) follows.  The row must
+ * stay valid until then.  -1 (out of memory): nothing was queued. */
+int ledger_submit(struct ledger *l, struct db_resync *row,
+		  ledger_done_fn *done, void *arg);
+
+/* Queue a copy of a row nobody waits for (e.g. a request libmicrohttpd
+ * refused itself); a write failure is only logged. */
+void ledger_record(struct ledger *l, const struct db_resync *row);
+
+/* Wait until everything queued before the call has been written. */
+void ledger_flush(struct ledger *l);
 
 /* Queue a row and wait until it is committed.  Returns 0 when committed,
  * -1 when it could not be written (the caller must not answer 200). */

@@ -14,13 +14,16 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "ident/idcache.h"
 #include "util/str.h"
 #include "fleet/steer.h"
 #include "server/conn.h"
+#include "server/iplimit.h"
 #include "server/metrics.h"
 #include "server/request.h"
 #include "server/server.h"
 #include "server/sessions.h"
+#include "server/workers.h"
 #include "util/log.h"
 
 #define LISTENER_BACKLOG 1024
@@ -88,6 +91,8 @@ static void notify(void *cls, struct MHD_Connection *connection,
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		c = *socket_context;
 		if (c != NULL) {
+			if (l->iplimit != NULL)
+				iplimit_count(l->iplimit, c->remote, -1);
 			record_failure(l, c);
 			sessions_unlink(&c->resume);
 			conn_free(c);
@@ -97,7 +102,9 @@ static void notify(void *cls, struct MHD_Connection *connection,
 	}
 	if (l->cl->mode == CONF_MODE_PLAIN) { /* no TLS session to watch */
 		peer_name(connection, remote, sizeof(remote));
-		*socket_context = conn_new(NULL, remote);
+		*socket_context = c = conn_new(NULL, remote);
+		if (c != NULL && l->iplimit != NULL)
+			iplimit_count(l->iplimit, c->remote, +1);
 		return;
 	}
 	info = MHD_get_connection_info(connection,
@@ -111,6 +118,8 @@ static void notify(void *cls, struct MHD_Connection *connection,
 	c->max_chain = l->cl->max_client_chain;
 	c->max_cert_msg = l->cl->max_client_cert_size;
 	*socket_context = c;
+	if (l->iplimit != NULL)
+		iplimit_count(l->iplimit, c->remote, +1);
 	if (gnutls_session_get_ptr(info->tls_session) == NULL)
 		gnutls_session_set_ptr(info->tls_session, connection);
 	conn_install_hook(info->tls_session, conn_from_session);
@@ -196,6 +205,8 @@ struct listener *listener_new(struct server *srv, struct gen *gen,
 			free(l);
 			return NULL;
 		}
+		if (cl->mode == CONF_MODE_MUTUAL)
+			sessions_use_idcache(l->sessions, gen->idcache);
 	}
 	l->gen = gen;
 	gen->refs++;
@@ -245,11 +256,55 @@ void listener_take_socket(struct listener *l, struct listener *old)
 	old->fd = -1;
 }
 
+/* per_ip_connection_limit, counted across the listener's threads. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr,
+				     socklen_t len)
+{
+	struct listener *l = cls;
+	char host[64];
+
+	if (l->iplimit == NULL ||
+	    getnameinfo(addr, len, host, sizeof(host), NULL, 0,
+			NI_NUMERICHOST) != 0)
+		return MHD_YES;
+	if (iplimit_allowed(l->iplimit, host))
+		return MHD_YES;
+	log_info("msg=\"connection refused: per_ip_connection_limit\" "
+		 "listener=%s remote=%s limit=%u", l->cl->name, host,
+		 l->cl->per_ip_connection_limit);
+	return MHD_NO;
+}
+
+/* One libmicrohttpd daemon on the listener's socket, run by a worker. */
+static struct MHD_Daemon *start_daemon(struct listener *l, unsigned flags,
+				       struct MHD_OptionItem *tls,
+				       unsigned connection_limit)
+{
+	const struct conf_listener *cl = l->cl;
+
+	return MHD_start_daemon(
+		flags, 0, accept_policy, l, request_handle, l,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
+		MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)cl->connection_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)cl->max_header_size,
+		MHD_OPTION_URI_LOG_CALLBACK, request_start, l,
+		MHD_OPTION_NOTIFY_CONNECTION, notify, l,
+		MHD_OPTION_NOTIFY_COMPLETED, request_completed, l,
+		MHD_OPTION_END);
+}
+
 int listener_start(struct listener *l, char **err)
 {
 	const struct conf_listener *cl = l->cl;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	/* run by our workers: no thread of libmicrohttpd's own; a request
+	 * waits for its ledger row suspended, not in a thread */
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	/* mode = plain: none of these; server-auth: no client roots, so no
 	 * client certificate is asked for */
 	struct MHD_OptionItem tls[] = {
@@ -260,6 +315,7 @@ int listener_start(struct listener *l, char **err)
 		{ MHD_OPTION_HTTPS_MEM_TRUST, 0, l->gen->trust_pem },
 		{ MHD_OPTION_END, 0, NULL },
 	};
+	unsigned n, per_daemon;
 
 	if (cl->mode == CONF_MODE_PLAIN)
 		tls[0].option = MHD_OPTION_END;
@@ -284,34 +340,47 @@ int listener_start(struct listener *l, char **err)
 	}
 	if (strchr(cl->address, ':') != NULL)
 		flags |= MHD_USE_IPv6;
-	steer_hosts_bound(l->gen->hosts, cl->name, l->port);
-	l->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, request_handle, l,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
-		MHD_OPTION_ARRAY, tls,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cl->threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cl->connection_limit,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned int)cl->per_ip_connection_limit,
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)cl->connection_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)cl->max_header_size,
-		MHD_OPTION_URI_LOG_CALLBACK, request_start, l,
-		MHD_OPTION_NOTIFY_CONNECTION, notify, l,
-		MHD_OPTION_NOTIFY_COMPLETED, request_completed, l,
-		MHD_OPTION_END);
-	if (l->mhd == NULL) {
-		*err = str_printf("%s:%d: [listener %s]: libmicrohttpd could not start "
-			   "on %s port %u", l->gen->conf->path,
-			   cl->line_section, cl->name, cl->address, l->port);
+	if (cl->per_ip_connection_limit > 0 &&
+	    (l->iplimit = iplimit_new(cl->per_ip_connection_limit)) == NULL) {
+		*err = str_printf("out of memory");
 		return -1;
 	}
+	if (cl->threads > 0) {
+		if (workers_start(cl->threads, cl->name, &l->own_pool,
+				  err) < 0)
+			return -1;
+		l->pool = l->own_pool;
+	} else {
+		l->pool = l->srv->workers;
+	}
+	n = workers_count(l->pool);
+	l->mhd = calloc(n, sizeof(*l->mhd));
+	if (l->mhd == NULL) {
+		*err = str_printf("out of memory");
+		return -1;
+	}
+	/* every thread accepts on the one socket: the limit is shared */
+	per_daemon = (cl->connection_limit + n - 1) / n;
+	steer_hosts_bound(l->gen->hosts, cl->name, l->port);
+	for (unsigned i = 0; i < n; i++) {
+		l->mhd[i] = start_daemon(l, flags, tls, per_daemon);
+		if (l->mhd[i] == NULL) {
+			*err = str_printf("%s:%d: [listener %s]: libmicrohttpd "
+				   "could not start on %s port %u",
+				   l->gen->conf->path, cl->line_section,
+				   cl->name, cl->address, l->port);
+			return -1;
+		}
+		l->n_mhd = i + 1;
+		if (workers_attach(l->pool, i, l->mhd[i], err) < 0)
+			return -1;
+		l->n_attached = i + 1;
+	}
 	log_info("msg=\"listening\" listener=%s ca=%s address=%s port=%u "
-		 "dh_bits=%u threads=%u tls_session_cache=%u priority=\"%s\"",
-		 cl->name, l->ca, cl->address, l->port, l->tls.dh_bits,
-		 cl->threads, cl->tls_session_cache,
+		 "dh_bits=%u threads=%u%s tls_session_cache=%u priority=\"%s\"",
+		 cl->name, l->ca, cl->address, l->port, l->tls.dh_bits, n,
+		 l->own_pool != NULL ? " (its own)" : " (shared)",
+		 cl->tls_session_cache,
 		 l->tls.priority != NULL ? l->tls.priority : "none (plain HTTP)");
 	metrics_sessions_attach(cl->name, l->ca, l->sessions);
 	if (cl->mode != CONF_MODE_MUTUAL)
@@ -322,18 +391,67 @@ int listener_start(struct listener *l, char **err)
 	return 0;
 }
 
+static void quiesce_one(void *arg)
+{
+	MHD_quiesce_daemon(arg);
+}
+
 void listener_quiesce(struct listener *l)
 {
-	if (l->mhd != NULL && !l->quiesced) {
-		MHD_quiesce_daemon(l->mhd);
-		l->quiesced = 1;
+	if (l->quiesced)
+		return;
+	/* every daemon gives the socket back; it stays open (l->fd) */
+	for (unsigned i = 0; i < l->n_attached; i++)
+		workers_call(l->pool, i, quiesce_one, l->mhd[i]);
+	for (unsigned i = l->n_attached; i < l->n_mhd; i++)
+		MHD_quiesce_daemon(l->mhd[i]); /* started, never run */
+	l->quiesced = 1;
+}
+
+struct count_call {
+	struct MHD_Daemon *d;
+	unsigned n;
+};
+
+static void count_one(void *arg)
+{
+	struct count_call *c = arg;
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(c->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	c->n = info != NULL ? info->num_connections : 0;
+}
+
+unsigned listener_worker_of(const struct listener *l,
+			    struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(connection, MHD_CONNECTION_INFO_DAEMON);
+
+	for (unsigned i = 0; info != NULL && i < l->n_mhd; i++)
+		if (l->mhd[i] == info->daemon)
+			return i;
+	return 0;
+}
+
+unsigned listener_connections(struct listener *l)
+{
+	unsigned total = 0;
+
+	for (unsigned i = 0; i < l->n_attached; i++) {
+		struct count_call c = { .d = l->mhd[i] };
+
+		workers_call(l->pool, i, count_one, &c);
+		total += c.n;
 	}
+	return total;
 }
 
 void gen_release(struct gen *gen)
 {
 	if (gen == NULL || --gen->refs > 0)
 		return;
+	idcache_free(gen->idcache); /* before the trust it points to */
 	trust_free(gen->trust);
 	steer_hosts_free(gen->hosts);
 	free(gen->trust_pem);
@@ -345,14 +463,21 @@ void listener_free(struct listener *l)
 {
 	if (l == NULL)
 		return;
-	if (l->mhd != NULL) {
-		MHD_stop_daemon(l->mhd);
-		if (!l->quiesced)
-			l->fd = -1; /* libmicrohttpd closed it */
+	if (l->n_mhd > 0) {
+		/* no daemon may close the socket the others still use */
+		listener_quiesce(l);
+		for (unsigned i = 0; i < l->n_attached; i++)
+			workers_detach(l->pool, i, l->mhd[i]);
+		/* requests waiting for their row are resumed by the ledger:
+		 * libmicrohttpd must not be stopped with one suspended */
+		ledger_flush(l->srv->ledger);
+		for (unsigned i = 0; i < l->n_mhd; i++)
+			MHD_stop_daemon(l->mhd[i]);
 	}
+	workers_stop(l->own_pool);
 	if (l->fd >= 0)
 		close(l->fd);
-	if (l->sessions != NULL && l->mhd != NULL) {
+	if (l->sessions != NULL && l->n_mhd > 0) {
 		struct sessions_stats st;
 
 		sessions_get_stats(l->sessions, &st);
@@ -365,6 +490,8 @@ void listener_free(struct listener *l)
 	}
 	metrics_sessions_detach(l->sessions); /* before it is freed */
 	sessions_free(l->sessions);
+	iplimit_free(l->iplimit);
+	free(l->mhd);
 	tls_material_free(&l->tls);
 	gen_release(l->gen);
 	free(l);

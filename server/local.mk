@@ -7,6 +7,8 @@ spaprovd_SOURCES = server/main.c server/server.h \
 	server/privs.c server/privs.h server/service.c server/service.h \
 	server/sessions.c server/sessions.h
 spaprovd_SOURCES += server/fleet_http.c server/fleet_http.h
+spaprovd_SOURCES += server/workers.c server/workers.h \
+	server/iplimit.c server/iplimit.h
 spaprovd_LDADD = $(SPAPROV_LIBS)
 
 if HAVE_CHECK

@@ -23,6 +23,8 @@
 #include "server/privs.h"
 #include "server/server.h"
 #include "server/service.h"
+#include "server/workers.h"
+#include "ident/idcache.h"
 #include "util/log.h"
 #include "web-admin/admin.h"
 
@@ -112,7 +114,10 @@ static int gen_load_trust(struct gen *gen, char **err)
 		n = 1;
 	}
 	if (trust_load(files, n, gen->conf->client_cert_time_check,
-		       &gen->trust, err) < 0)
+		       &gen->trust, err) < 0 ||
+	    idcache_new(gen->trust, gen->conf->client_cert_time_check,
+			gen->conf->identity_cache, IDCACHE_DEFAULT_MAX_AGE,
+			&gen->idcache, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		char *pem = NULL, *grown;
@@ -237,11 +242,8 @@ static void drain(struct listener *l, int seconds)
 {
 	struct timespec pause = { 0, 50 * 1000 * 1000 };
 
-	for (int i = 0; i < seconds * 20 && l->mhd != NULL; i++) {
-		const union MHD_DaemonInfo *info = MHD_get_daemon_info(
-			l->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-		if (info == NULL || info->num_connections == 0)
+	for (int i = 0; i < seconds * 20 && l->n_mhd > 0; i++) {
+		if (listener_connections(l) == 0)
 			return;
 		nanosleep(&pause, NULL);
 	}
@@ -298,7 +300,7 @@ static void reload_commit(struct server *srv, struct gen *gen,
 	char *err = NULL;
 
 	for (size_t i = 0; i < n; i++) {
-		if (next[i]->mhd != NULL) {
+		if (next[i]->n_mhd > 0) {
 			kept++;
 			continue;
 		}
@@ -346,6 +348,11 @@ static void reload(struct server *srv, const struct options *o)
 	if (gen != NULL && strcmp(gen->conf->database, srv->db_path) != 0)
 		err = strdup("the database cannot change on reload: restart "
 			     "spaprovd");
+	if (gen != NULL && err == NULL &&
+	    gen->conf->threads != workers_count(srv->workers))
+		log_warn("msg=\"[server] threads changes at the next restart\" "
+			 "running=%u configured=%u",
+			 workers_count(srv->workers), gen->conf->threads);
 	if (gen == NULL || err != NULL ||
 	    reload_prepare(srv, gen, next, old_of, &err) < 0) {
 		log_error("msg=\"reload refused, the running configuration "
@@ -374,6 +381,9 @@ static int serve(struct server *srv, const struct options *o, char **err)
 			 srv->gen->conf->ledger_batch,
 			 srv->gen->conf->resync_retention_days, &srv->ledger,
 			 err) < 0)
+		return -1;
+	if (workers_start(srv->gen->conf->threads, "worker", &srv->workers,
+			  err) < 0)
 		return -1;
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		if (listener_start(srv->listeners[i], err) < 0)
@@ -418,6 +428,7 @@ static void teardown(struct server *srv)
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		listener_free(srv->listeners[i]);
 	srv->n_listeners = 0;
+	workers_stop(srv->workers);
 	ledger_stop(srv->ledger);
 	gen_release(srv->gen);
 	free(srv->db_path);

@@ -12,9 +12,11 @@
 
 #include "db/db.h"
 #include "db/pin.h"
+#include "db/txn.h"
 #include "fleet/firmware.h"
 #include "fleet/identity.h"
 #include "fleet/steer.h"
+#include "ident/idcache.h"
 #include "ident/ident.h"
 #include "ident/ua.h"
 #include "server/conn.h"
@@ -23,6 +25,7 @@
 #include "server/outcome.h"
 #include "server/request.h"
 #include "server/server.h"
+#include "server/workers.h"
 #include "tmpl/builtins.h"
 #include "util/log.h"
 #include "util/mac.h"
@@ -46,21 +49,6 @@ unsigned outcome_status(enum outcome o)
 	return outcomes[o].status;
 }
 
-/* One HTTP request, from its request line to its response. */
-struct req {
-	struct timespec start;
-	char *uri;              /* request target as sent, cut at max_url_length */
-	size_t uri_len;         /* its whole length */
-	char method[16];
-	char *body;             /* POST body */
-	size_t body_len;
-	int body_too_large;
-	int headers_done;       /* the access handler has seen the headers */
-	int answered;           /* finish() ran: a row was written or logged */
-	enum outcome refuse;    /* a limit the request broke, or OUTCOME_OK */
-	char detail[128];       /* which limit, for the ledger */
-};
-
 /* Everything learnt about the request, then written as one ledger row. */
 struct verdict {
 	enum outcome outcome;
@@ -75,6 +63,41 @@ struct verdict {
 	size_t profile_len;
 	int url_mac;            /* identified by the MAC in the URL only */
 	int pin_new;            /* no pin yet: pin this certificate */
+};
+
+/* Where a request is: its row goes to the ledger with the connection
+ * suspended, and the ledger's thread resumes it once the row is written;
+ * no worker thread waits for a commit. */
+enum req_phase {
+	REQ_READING = 0,        /* headers, body */
+	REQ_COMMITTING,         /* suspended until the ledger is done */
+	REQ_COMMITTED,          /* resumed: answer */
+};
+
+/* One HTTP request, from its request line to its response. */
+struct req {
+	struct timespec start;
+	char *uri;              /* request target as sent, cut at max_url_length */
+	size_t uri_len;         /* its whole length */
+	char method[16];
+	char *body;             /* POST body */
+	size_t body_len;
+	int body_too_large;
+	int headers_done;       /* the access handler has seen the headers */
+	int answered;           /* finish() ran: a row was written or logged */
+	enum outcome refuse;    /* a limit the request broke, or OUTCOME_OK */
+	char detail[128];       /* which limit, for the ledger */
+	/* from finish() on: the verdict, its ledger row, the answer */
+	enum req_phase phase;
+	int committed;          /* the ledger wrote the row */
+	struct MHD_Connection *connection;
+	struct workers *pool;   /* the worker running its daemon */
+	unsigned worker;
+	char *path;             /* path and query, the row's path */
+	struct verdict v;
+	struct db_resync row;
+	enum fleet_route route;
+	struct fleet_reply fx;
 };
 
 static double ms_since(const struct timespec *t0)
@@ -138,6 +161,7 @@ static void identify(struct listener *l, struct conn *c, const char *url,
 	const gnutls_datum_t *chain;
 	char found[MAC_LEN + 1];
 	enum ident_status st;
+	int trusted;
 
 	if (l->cl->mode != CONF_MODE_MUTUAL) {
 		v->verify = "not-requested"; /* no client certificate asked */
@@ -149,10 +173,11 @@ static void identify(struct listener *l, struct conn *c, const char *url,
 		v->outcome = OUTCOME_NO_CERT;
 		return;
 	}
-	st = ident_from_der(chain[0].data, chain[0].size, &v->id, NULL);
+	/* a repeated chain costs a lookup (ident/idcache.h) */
+	trusted = idcache_check(l->gen->idcache, chain, n, &v->id, &st,
+				&v->verify);
 	v->have_id = st != IDENT_MALFORMED;
-	if (c->chain_truncated || trust_verify(l->gen->trust, chain, n,
-					       &v->verify) < 0) {
+	if (c->chain_truncated || trusted < 0) {
 		if (c->chain_truncated)
 			v->verify = "chain-too-long";
 		v->outcome = OUTCOME_UNTRUSTED;
@@ -270,12 +295,13 @@ static void lookup_device(struct listener *l, struct verdict *v, int *pending)
 {
 	struct db *db = server_thread_db(l->srv);
 	char *err = NULL;
-	int rc;
+	int rc, began;
 
 	if (db == NULL) {
 		v->outcome = OUTCOME_DB_ERROR;
 		return;
 	}
+	began = db_read_begin(db) == 0;
 	rc = db_device_get(db, v->id.mac, &v->dev, &err);
 	if (rc == DB_NOTFOUND) {
 		v->outcome = OUTCOME_UNKNOWN;
@@ -292,6 +318,8 @@ static void lookup_device(struct listener *l, struct verdict *v, int *pending)
 	} else if (check_pin(l, v) == 0) {
 		render(l, db, v);
 	}
+	if (began)
+		db_read_end(db);
 	free(err);
 }
 
@@ -371,21 +399,6 @@ static enum MHD_Result respond(struct MHD_Connection *connection,
 	return ret;
 }
 
-/* Commit the request's row.  When the database cannot take it, say so in
- * the log: that line is then the only trace of the request. */
-static int commit_row(struct listener *l, struct conn *c, struct req *r,
-		      struct db_resync *row)
-{
-	row->duration_ms = ms_since(&r->start);
-	if (ledger_commit(l->srv->ledger, row) == 0)
-		return 0;
-	log_warn("msg=\"request not recorded (database write failed), "
-		 "answered 503\" listener=%s remote=%s mac=%s outcome=%s",
-		 l->cl->name, c->remote, row->mac ? row->mac : "-",
-		 row->outcome);
-	return -1;
-}
-
 /* Firmware, reports and encrypted profiles: server/fleet_http.c. */
 static void fleet(struct listener *l, struct conn *c, struct req *r,
 		  enum fleet_route route, const char *url, const char *method,
@@ -417,6 +430,29 @@ static void fleet_row(struct db_resync *row, const struct fleet_reply *fx)
 	row->seen = row->mac != NULL && row->trust == NULL && fx->seen;
 }
 
+/* The ledger's thread: the row is written (or not); wake the request. */
+static void row_written(void *arg, int committed)
+{
+	struct req *r = arg;
+	struct workers *pool = r->pool;
+	unsigned worker = r->worker;
+
+	r->committed = committed;
+	r->phase = REQ_COMMITTED;
+	MHD_resume_connection(r->connection); /* r may be gone after this */
+	workers_kick(pool, worker);
+}
+
+static void req_clear(struct req *r)
+{
+	fleet_reply_clear(&r->fx);
+	free(r->v.profile);
+	r->v.profile = NULL;
+	db_device_free(r->v.dev);
+	r->v.dev = NULL;
+}
+
+/* Everything up to the ledger row: identity, inventory, the body. */
 static enum MHD_Result finish(struct listener *l,
 			      struct MHD_Connection *connection,
 			      struct conn *c, struct req *r, const char *url,
@@ -424,64 +460,85 @@ static enum MHD_Result finish(struct listener *l,
 {
 	const char *ua = MHD_lookup_connection_value(
 		connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
-	struct verdict v = { .outcome = OUTCOME_OK };
-	struct db_resync row = { 0 };
-	enum fleet_route route = fleet_http_route(l->cl, method, url);
-	struct fleet_reply fx;
+	struct verdict *v = &r->v;
+	struct db_resync *row = &r->row;
 	int pending = 0;
-	unsigned status;
-	enum MHD_Result ret;
 
-	fleet_reply_init(&fx);
-	v.have_ua = ua_parse(ua, &v.ua) == 0;
-	identify(l, c, url, &v);
-	if (v.outcome == OUTCOME_OK && v.have_ua && v.ua.mac[0] &&
-	    v.id.mac[0] && strcmp(v.ua.mac, v.id.mac) != 0) {
-		row.ua_mismatch = 1;
-		snprintf(v.detail, sizeof(v.detail),
+	v->outcome = OUTCOME_OK;
+	r->route = fleet_http_route(l->cl, method, url);
+	fleet_reply_init(&r->fx);
+	v->have_ua = ua_parse(ua, &v->ua) == 0;
+	identify(l, c, url, v);
+	if (v->outcome == OUTCOME_OK && v->have_ua && v->ua.mac[0] &&
+	    v->id.mac[0] && strcmp(v->ua.mac, v->id.mac) != 0) {
+		row->ua_mismatch = 1;
+		snprintf(v->detail, sizeof(v->detail),
 			 "User-Agent MAC %s differs from certificate",
-			 v.ua.mac);
+			 v->ua.mac);
 	}
 	r->answered = 1;
 	if (r->refuse != OUTCOME_OK) {
-		v.outcome = r->refuse;
-		snprintf(v.detail, sizeof(v.detail), "%s", r->detail);
+		v->outcome = r->refuse;
+		snprintf(v->detail, sizeof(v->detail), "%s", r->detail);
 	} else if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
 		   strcmp(method, "HEAD") != 0) {
-		v.outcome = OUTCOME_BAD_METHOD;
+		v->outcome = OUTCOME_BAD_METHOD;
 	}
-	if (v.outcome == OUTCOME_OK && route == FLEET_ROUTE_PROFILE)
-		lookup_device(l, &v, &pending);
-	else if (v.outcome == OUTCOME_OK)
-		fleet(l, c, r, route, url, method, &v, &fx);
-	fill_row(&row, l, c, &v, method, url, ua);
-	if (route != FLEET_ROUTE_PROFILE)
-		fleet_row(&row, &fx);
-	row.add_pending = pending;
-	status = (unsigned)row.status;
-	if (commit_row(l, c, r, &row) < 0) {
-		/* never answer 200 for a resync we could not record */
+	if (v->outcome == OUTCOME_OK && r->route == FLEET_ROUTE_PROFILE)
+		lookup_device(l, v, &pending);
+	else if (v->outcome == OUTCOME_OK)
+		fleet(l, c, r, r->route, url, method, v, &r->fx);
+	fill_row(row, l, c, v, method, url, ua);
+	if (r->route != FLEET_ROUTE_PROFILE)
+		fleet_row(row, &r->fx);
+	row->add_pending = pending;
+	row->duration_ms = ms_since(&r->start);
+	r->connection = connection;
+	r->pool = l->pool;
+	r->worker = listener_worker_of(l, connection);
+	r->phase = REQ_COMMITTING;
+	if (ledger_submit(l->srv->ledger, row, row_written, r) < 0) {
+		r->phase = REQ_COMMITTED; /* out of memory: not recorded */
+		r->committed = 0;
+		return MHD_YES;        /* called again at once */
+	}
+	MHD_suspend_connection(connection);
+	return MHD_YES;
+}
+
+/* Resumed after the ledger: the answer.  Never 200 for a resync that
+ * could not be recorded. */
+static enum MHD_Result finish_committed(struct listener *l,
+					struct MHD_Connection *connection,
+					struct conn *c, struct req *r)
+{
+	struct db_resync *row = &r->row;
+	unsigned status = (unsigned)row->status;
+	enum MHD_Result ret;
+
+	if (!r->committed) {
+		log_warn("msg=\"request not recorded (database write failed), "
+			 "answered 503\" listener=%s remote=%s mac=%s "
+			 "outcome=%s", l->cl->name, c->remote,
+			 row->mac ? row->mac : "-", row->outcome);
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
-		free(v.profile);
-		v.profile = NULL;
-		fleet_reply_clear(&fx);
+		req_clear(r);
 	}
 	log_debug("listener=%s remote=%s mac=%s status=%u outcome=%s",
-		  l->cl->name, c->remote, row.mac ? row.mac : "-", status,
-		  row.outcome);
-	metrics_request(l->cl->name, l->ca, status, v.outcome,
+		  l->cl->name, c->remote, row->mac ? row->mac : "-", status,
+		  row->outcome);
+	metrics_request(l->cl->name, l->ca, status, r->v.outcome,
 			ms_since(&r->start) / 1e3);
-	if (status == MHD_HTTP_OK && route != FLEET_ROUTE_PROFILE) {
-		ret = fleet_http_respond(connection, &fx);
+	if (status == MHD_HTTP_OK && r->route != FLEET_ROUTE_PROFILE) {
+		ret = fleet_http_respond(connection, &r->fx);
 	} else if (status == MHD_HTTP_OK) {
-		ret = respond(connection, status, v.profile, v.profile_len);
-		v.profile = NULL; /* owned by the response now */
+		ret = respond(connection, status, r->v.profile,
+			      r->v.profile_len);
+		r->v.profile = NULL; /* owned by the response now */
 	} else {
 		ret = respond(connection, status, NULL, 0);
 	}
-	fleet_reply_clear(&fx);
-	free(v.profile);
-	db_device_free(v.dev);
+	req_clear(r);
 	return ret;
 }
 
@@ -550,6 +607,7 @@ static struct req *req_new(struct conn *c, const char *uri, size_t keep)
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->refuse = OUTCOME_OK;
+	fleet_reply_init(&r->fx); /* req_clear() may run before finish() */
 	if (uri != NULL) {
 		r->uri_len = strlen(uri);
 		r->uri = strndup(uri, keep); /* NULL is survivable */
@@ -651,14 +709,16 @@ static enum MHD_Result answer(struct listener *l,
 			       &truncated);
 	enum MHD_Result ret;
 
+	free(r->path);
+
 	if (path == NULL)
 		return MHD_NO;
 	if (truncated && r->refuse == OUTCOME_OK)
 		refuse(r, OUTCOME_URI_TOO_LONG,
 		       "path and query over max_url_length %u",
 		       l->cl->max_url_length);
+	r->path = path; /* the ledger row points to it */
 	ret = finish(l, connection, c, r, path, method);
-	free(path);
 	return ret;
 }
 
@@ -680,6 +740,8 @@ enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 			return MHD_NO;
 		*req_cls = r;
 	}
+	if (r->phase == REQ_COMMITTED)
+		return finish_committed(l, connection, c, r);
 	if (r->answered) { /* refused early: drop whatever still comes */
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -743,8 +805,9 @@ static void record_unanswered(struct listener *l,
 		 MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
 					     MHD_HTTP_HEADER_USER_AGENT));
 	row.status = (int)sent;
+	row.duration_ms = ms_since(&r->start);
 	r->answered = 1;
-	commit_row(l, c, r, &row);
+	ledger_record(l->srv->ledger, &row); /* nobody waits: a copy */
 	metrics_request(l->cl->name, l->ca, sent, v.outcome,
 			ms_since(&r->start) / 1e3);
 	db_device_free(v.dev);
@@ -762,6 +825,10 @@ void request_completed(void *cls, struct MHD_Connection *connection,
 	if (!r->answered && c != NULL &&
 	    toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
 		record_unanswered(l, connection, c, r);
+	if (r->phase == REQ_COMMITTING) /* never: daemons stop after a flush */
+		ledger_flush(l->srv->ledger);
+	req_clear(r);
+	free(r->path);
 	free(r->uri);
 	free(r->body);
 	free(r);

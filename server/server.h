@@ -17,6 +17,9 @@
 
 struct admin;
 struct db;
+struct idcache;
+struct iplimit;
+struct workers;
 struct MHD_Daemon;
 struct steer_hosts;
 struct sessions;
@@ -25,6 +28,7 @@ struct gen {
 	int refs;                   /* the server and listeners using it */
 	struct conf *conf;
 	struct trust *trust;
+	struct idcache *idcache;    /* verified chains of this trust */
 	char *trust_pem;            /* client roots, for the CertificateRequest */
 	struct steer_hosts *hosts;  /* where phones reach each listener */
 };
@@ -36,7 +40,12 @@ struct listener {
 	const char *ca;             /* conf_ca_name(cl->ca) */
 	struct tls_material tls;
 	struct sessions *sessions;  /* TLS resumption; NULL: disabled */
-	struct MHD_Daemon *mhd;
+	struct workers *pool;       /* the threads running it */
+	struct workers *own_pool;   /* its own (key threads), else NULL */
+	struct MHD_Daemon **mhd;    /* one daemon per thread of the pool */
+	unsigned n_mhd;             /* started */
+	unsigned n_attached;        /* ... and handed to their thread */
+	struct iplimit *iplimit;    /* per_ip_connection_limit, or NULL */
 	int fd;                     /* listening socket, bound before any
 				       privilege drop and kept across reloads */
 	unsigned port;              /* the bound port */
@@ -48,6 +57,7 @@ struct server {
 	char *db_path;              /* fixed for the life of the process */
 	unsigned busy_timeout_ms;
 	struct ledger *ledger;
+	struct workers *workers;    /* the threads serving the listeners */
 	struct listener *listeners[CONF_MAX_LISTENERS];
 	size_t n_listeners;
 	pthread_key_t db_key;       /* per-thread read connection */
@@ -69,8 +79,15 @@ struct listener *listener_new(struct server *srv, struct gen *gen,
 int listener_bind(struct listener *l, char **err);
 /* Take over the listening socket of `old` (same address and port). */
 void listener_take_socket(struct listener *l, struct listener *old);
-/* Start serving on the bound socket. */
+/* Start serving on the bound socket: with srv->workers, or with threads
+ * of its own when its `threads` key is set. */
 int listener_start(struct listener *l, char **err);
+/* Which of its pool's threads runs the daemon of `connection`. */
+struct MHD_Connection;
+unsigned listener_worker_of(const struct listener *l,
+			    struct MHD_Connection *connection);
+/* Connections open (for draining); 0 when not started. */
+unsigned listener_connections(struct listener *l);
 /* Stop accepting; the socket stays open for a successor.  Requests in
  * progress go on until listener_free(). */
 void listener_quiesce(struct listener *l);

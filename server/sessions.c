@@ -11,6 +11,7 @@
 #include <gnutls/gnutls.h>
 
 #include "util/str.h"
+#include "ident/idcache.h"
 #include "server/sessions.h"
 #include "util/log.h"
 
@@ -36,6 +37,7 @@ struct sessions {
 	struct sessions_stats st;
 	time_t (*now)(void);
 	const struct trust *trust;
+	struct idcache *ids;        /* verdicts shared with the requests */
 	gnutls_datum_t ticket_key;  /* empty: no tickets */
 };
 
@@ -323,6 +325,17 @@ static int cacheable(const struct sessions_link *link, const char **why)
 		*why = "client chain too long";
 		return 0;
 	}
+	if (link->cache->ids != NULL) { /* the request will find it there */
+		struct ident id;
+		enum ident_status st;
+
+		if (idcache_check(link->cache->ids, peers, n, &id, &st,
+				  &reason) < 0) {
+			*why = reason != NULL ? reason : "untrusted client chain";
+			return 0;
+		}
+		return 1;
+	}
 	if (trust_verify(link->cache->trust, peers, n, &reason) < 0) {
 		*why = reason != NULL ? reason : "untrusted client chain";
 		return 0;
@@ -394,4 +407,10 @@ void sessions_unlink(struct sessions_link *link)
 	if (link->cache != NULL && link->tls != NULL)
 		gnutls_db_set_ptr(link->tls, NULL);
 	link->cache = NULL;
+}
+
+void sessions_use_idcache(struct sessions *s, struct idcache *ids)
+{
+	if (s != NULL)
+		s->ids = ids;
 }

@@ -50,6 +50,12 @@ struct sessions_stats {
  * roots, must outlive the cache) only sessions with a client chain they
  * trust are cached; NULL (a listener that asks for no client
  * certificate) caches any session.  NULL with *err on failure. */
+/* Verify client chains through this cache (of the same trust) instead of
+ * trust_verify(): the request that follows the handshake then finds the
+ * verdict there. */
+struct idcache;
+void sessions_use_idcache(struct sessions *s, struct idcache *ids);
+
 struct sessions *sessions_new(size_t max_entries, unsigned lifetime,
 			      const struct trust *trust, char **err);
 /* Zero and free every entry and the ticket key. */

@@ -42,8 +42,8 @@ refuses "two listeners on one address:port" \
 	"*$CONF:*: port: listener 'linksys' uses 127.0.0.1:18444 already used by listener 'sipura' (line *)"
 
 write_conf
-sed -i 's/^threads = 2/thread = 2/' "$CONF"
-refuses "unknown key" "*$CONF:$(line_of '^thread = 2'): thread: unknown key*"
+sed -i 's/^connection_limit = 4096/connection_limt = 4096/' "$CONF"
+refuses "unknown key" "*$CONF:$(line_of '^connection_limt = 4096'): connection_limt: unknown key*"
 
 write_conf
 sed -i '0,/^ca = sb2k/s//ca = sb3k/' "$CONF"
@@ -53,7 +53,7 @@ write_conf "tls_priority_typo = 1"
 refuses "unknown key in [server]" "*$CONF:*: tls_priority_typo: unknown key*"
 
 write_conf
-sed -i '0,/^threads = 2/s//threads = 2\ntls_priority = NORMAL:+NO-SUCH-THING/' "$CONF"
+sed -i '0,/^connection_limit = 4096/s//connection_limit = 4096\ntls_priority = NORMAL:+NO-SUCH-THING/' "$CONF"
 refuses "invalid GnuTLS priority string" \
 	"*$CONF:$(line_of 'NO-SUCH-THING'): tls_priority: invalid GnuTLS priority string*"
 
@@ -62,7 +62,7 @@ sed -i "s|^client_roots = $PKI/client-roots.pem|client_roots = $T/missing.pem|" 
 refuses "unreadable client roots" "*$CONF:$(line_of missing.pem): client_roots: *"
 
 write_conf
-sed -i '0,/^threads = 2/s//threads = 2\ndh_bits = 1000/' "$CONF"
+sed -i '0,/^connection_limit = 4096/s//connection_limit = 4096\ndh_bits = 1000/' "$CONF"
 refuses "unsupported dh_bits" "*$CONF:$(line_of 'dh_bits = 1000'): dh_bits: *"
 
 done_testing

@@ -98,6 +98,7 @@ write_conf() {
 		echo "unknown_devices = record"
 		echo "log_level = debug"
 		echo "run_as_root = yes"
+		echo "threads = 2"
 		if [ -n "${1:-}" ]; then printf '%s\n' "$1"; fi
 		for ca in sipura linksys sb sb2k mpp; do
 			echo
@@ -107,7 +108,7 @@ write_conf() {
 			echo "port = 0"
 			echo "certificate = $PKI/server/$ca.crt"
 			echo "key = $PKI/server/$ca.key"
-			echo "threads = 2"
+			echo "connection_limit = 4096"
 			echo "connection_timeout = ${CONN_TIMEOUT:-30}"
 			if [ -n "${LISTENER_EXTRA:-}" ]; then
 				printf '%s\n' "$LISTENER_EXTRA"

@@ -260,8 +260,8 @@ until_is "... and the ledger has the same two" "sb:1 mpp:1" hs_rows
 is "... no other failures" "$(hs)" 2
 
 # --- a reload keeps the counters -------------------------------------------------
-# sb gets another thread count: a new listener object, a new session cache
-awk '/^\[listener /{s = ($2 == "sb]")} s && /^threads = /{$0 = "threads = 3"} 1' \
+# sb gets threads of its own: a new listener object, a new session cache
+awk '/^\[listener /{s = ($2 == "sb]")} s && /^connection_limit = /{$0 = $0 "\nthreads = 3"} 1' \
 	"$CONF" >"$T/conf.new" && mv "$T/conf.new" "$CONF"
 kill -HUP "$DAEMON_PID"
 until_is "SIGHUP: sb replaced" 1 \

@@ -98,8 +98,9 @@ load_for 6
 sleep 1
 kill -HUP "$DAEMON_PID"          # nothing changed: every listener kept
 sleep 1
-sed -i '0,/^threads = 2/s//threads = 3/' "$CONF"   # sipura changes
-sed -i '/^\[listener sb2k\]/,/^$/s/^threads = 2/threads = 3/' "$CONF"
+sed -i '0,/^connection_limit = 4096/s//connection_limit = 4000/' "$CONF"   # sipura changes
+# sb2k gets threads of its own
+sed -i '/^\[listener sb2k\]/,/^$/s/^connection_limit = 4096/connection_limit = 4096\nthreads = 3/' "$CONF"
 kill -HUP "$DAEMON_PID"
 sleep 1
 cp "$CONF" "$T/good.conf"

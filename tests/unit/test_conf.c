@@ -167,8 +167,8 @@ START_TEST(valid_full)
 	ck_assert_uint_eq(l->dh_bits, 0);
 	ck_assert_str_eq(l->dh_params, in_tmp("dh.pem"));
 	ck_assert_ptr_null(l->tls_priority);
-	/* defaults */
-	ck_assert_uint_eq(l->threads, expected_threads());
+	/* defaults: no threads of its own, the shared ones serve it */
+	ck_assert_uint_eq(l->threads, 0);
 	ck_assert_uint_eq(l->connection_limit, 4096);
 	ck_assert_uint_eq(l->per_ip_connection_limit, 0);
 	ck_assert_uint_eq(l->connection_timeout, 30);
@@ -202,14 +202,22 @@ START_TEST(valid_defaults)
 	ck_assert_uint_eq(l->dh_bits, 1024);
 	ck_assert_ptr_null(l->dh_params);
 	ck_assert_ptr_null(l->tls_priority);
-	ck_assert_uint_eq(l->threads, expected_threads());
-	ck_assert_uint_ge(l->threads, 2);
+	ck_assert_uint_eq(l->threads, 0);
+	ck_assert_uint_eq(c->threads, expected_threads());
+	ck_assert_uint_ge(c->threads, 2);
 	ck_assert_uint_eq(l->connection_limit, 4096);
 	ck_assert_uint_eq(l->per_ip_connection_limit, 0);
 	ck_assert_uint_eq(l->connection_timeout, 30);
 	ck_assert_int_eq(l->line_section, 3);
 	ck_assert_int_eq(l->line_dh, 3);
 	ck_assert_int_eq(l->line_priority, 3);
+	ck_assert_uint_eq(c->identity_cache, 20000);
+	conf_free(c);
+	c = load_ok("spaprov.conf", SERVER "threads = 3\n"
+		    LISTENER("a", "10.0.0.1", "443") "threads = 5\n");
+	l = &c->listeners[0];
+	ck_assert_uint_eq(c->threads, 3);
+	ck_assert_uint_eq(l->threads, 5);
 	conf_free(c);
 }
 END_TEST
@@ -407,6 +415,8 @@ START_TEST(err_bad_values)
 		     "spaprov.conf:4: port: expected a number from 0 to 65535");
 	expect_error(SERVER "[listener a]\nport = 99999999999999999999999\n",
 		     "spaprov.conf:4: port: expected a number from 0 to 65535");
+	expect_error(SERVER "threads = 0\n",
+		     "spaprov.conf:3: threads: expected a number from 1 to 64");
 	expect_error(SERVER "[listener a]\nthreads = 65\n",
 		     "spaprov.conf:4: threads: expected a number from 1 to 64");
 	expect_error(SERVER "[listener a]\nthreads = 0\n",
