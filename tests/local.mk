@@ -29,6 +29,7 @@ INTEGRATION_TESTS = \
 	tests/integration/slowloris.sh \
 	tests/integration/ctl-load.sh \
 	tests/integration/faults.sh \
-	tests/integration/request-limits.sh
+	tests/integration/request-limits.sh \
+	tests/integration/per-ip-limit.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)

@@ -146,6 +146,19 @@ stop_daemon() {
 	return $DAEMON_STATUS
 }
 
+# until_is DESCRIPTION WANT COMMAND...: run COMMAND until it prints WANT
+# (asynchronous: the ledger, a closed connection, the health cache);
+# bounded, then compared once more for the report.
+until_is() {
+	desc=$1 want=$2
+	shift 2
+	for _ in $(seq 100); do
+		[ "$("$@")" = "$want" ] && break
+		sleep 0.1
+	done
+	is "$desc" "$("$@")" "$want"
+}
+
 port_of() {
 	awk -v n="$1" '$1 == n { print $2 }' "$T/ports"
 }

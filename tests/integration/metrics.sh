@@ -120,18 +120,6 @@ prom() {
 		python3 "$T/prom.py" get "$T/metrics.txt" "$@"
 	fi
 }
-# until_is DESCRIPTION WANT COMMAND...: run COMMAND until it prints WANT
-# (asynchronous: the ledger, a closed connection, the health cache);
-# bounded, then compared once more for the report.
-until_is() {
-	desc=$1 want=$2
-	shift 2
-	for _ in $(seq 100); do
-		[ "$("$@")" = "$want" ] && break
-		sleep 0.1
-	done
-	is "$desc" "$("$@")" "$want"
-}
 
 # --- /healthz ------------------------------------------------------------
 is "GET /healthz without logging in: 200" "$(code "$BASE/healthz")" 200
