@@ -442,6 +442,15 @@ size_t ledger_depth(struct ledger *l)
 	return d;
 }
 
+void ledger_totals(struct ledger *l, unsigned long long *transactions,
+		   unsigned long long *rows)
+{
+	pthread_mutex_lock(&l->lock);
+	*transactions = l->committed_batches;
+	*rows = l->rows_written;
+	pthread_mutex_unlock(&l->lock);
+}
+
 void ledger_stop(struct ledger *l)
 {
 	if (l == NULL)

@@ -41,6 +41,9 @@ void ledger_record_hsfail(struct ledger *l, const struct db_hsfail *f);
 
 /* Rows waiting to be committed. */
 size_t ledger_depth(struct ledger *l);
+/* Transactions written so far and the resync rows in them. */
+void ledger_totals(struct ledger *l, unsigned long long *transactions,
+		   unsigned long long *rows);
 
 /* Commit everything queued, stop the thread, close the connection. */
 void ledger_stop(struct ledger *l);

@@ -451,6 +451,17 @@ void gen_release(struct gen *gen)
 {
 	if (gen == NULL || --gen->refs > 0)
 		return;
+	if (gen->idcache != NULL) {
+		struct idcache_stats st;
+
+		idcache_stats(gen->idcache, &st);
+		log_info("msg=\"identity cache\" entries=%zu hits=%llu "
+			 "misses=%llu evicted=%llu expired=%llu", st.entries,
+			 (unsigned long long)st.hits,
+			 (unsigned long long)st.misses,
+			 (unsigned long long)st.evicted,
+			 (unsigned long long)st.expired);
+	}
 	idcache_free(gen->idcache); /* before the trust it points to */
 	trust_free(gen->trust);
 	steer_hosts_free(gen->hosts);

@@ -115,6 +115,11 @@ static void gauge_head(FILE *f, const char *name, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
+static void counter_head(FILE *f, const char *name, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+}
+
 /* Per provisioning listener: up, and the days its certificate has left. */
 static void listener_gauges(FILE *f, json_t *facts)
 {
@@ -173,6 +178,17 @@ enum MHD_Result api_metrics(struct areq *r)
 		   "Ledger rows waiting to be committed.");
 	fprintf(f, "spaprov_ledger_queue_depth %zu\n",
 		srv->ledger != NULL ? ledger_depth(srv->ledger) : (size_t)0);
+	if (srv->ledger != NULL) { /* rows / transactions: the group size */
+		unsigned long long tx, rows;
+
+		ledger_totals(srv->ledger, &tx, &rows);
+		counter_head(f, "spaprov_ledger_transactions_total",
+			     "Ledger transactions committed (or failed).");
+		fprintf(f, "spaprov_ledger_transactions_total %llu\n", tx);
+		counter_head(f, "spaprov_ledger_rows_total",
+			     "Request rows the ledger committed.");
+		fprintf(f, "spaprov_ledger_rows_total %llu\n", rows);
+	}
 	listener_gauges(f, facts);
 	json_decref(facts);
 	bad = metrics_write(f) < 0;

@@ -201,6 +201,11 @@ is "TLS session cache: sb's two resumptions are hits" \
 	"$(prom get spaprov_tls_session_cache_hits_total listener=sb)" 2
 is "ledger queue depth: a gauge, empty now" \
 	"$(prom get spaprov_ledger_queue_depth)" 0
+is "ledger rows: every request so far" "$(prom get spaprov_ledger_rows_total)" \
+	"$(sql "select count(*) from resyncs")"
+tx=$(prom get spaprov_ledger_transactions_total)
+like "ledger transactions: at least one, at most one per row" \
+	"$([ "$tx" -ge 1 ] && [ "$tx" -le "$(sql "select count(*) from resyncs")" ] && echo ok)" ok
 is "every listener up" "$(prom get spaprov_listener_up)" 5
 
 # --- certificate expiry ------------------------------------------------------
