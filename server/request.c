@@ -452,11 +452,16 @@ static void req_clear(struct req *r)
 	r->v.dev = NULL;
 }
 
-/* Everything up to the ledger row: identity, inventory, the body. */
+static enum MHD_Result finish_committed(struct listener *l,
+					struct MHD_Connection *connection,
+					struct conn *c, struct req *r);
+
+/* Everything up to the ledger row: identity, inventory, the body.
+ * `early`: refused on its headers, answered before any body comes. */
 static enum MHD_Result finish(struct listener *l,
 			      struct MHD_Connection *connection,
 			      struct conn *c, struct req *r, const char *url,
-			      const char *method)
+			      const char *method, int early)
 {
 	const char *ua = MHD_lookup_connection_value(
 		connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
@@ -493,6 +498,14 @@ static enum MHD_Result finish(struct listener *l,
 		fleet_row(row, &r->fx);
 	row->add_pending = pending;
 	row->duration_ms = ms_since(&r->start);
+	if (early) {
+		/* a refusal (never a 200) is answered at once, while the
+		 * client may still be sending a body; its row follows */
+		ledger_record(l->srv->ledger, row);
+		r->committed = 1;
+		r->phase = REQ_COMMITTED;
+		return finish_committed(l, connection, c, r);
+	}
 	r->connection = connection;
 	r->pool = l->pool;
 	r->worker = listener_worker_of(l, connection);
@@ -702,7 +715,7 @@ static int take_upload(struct req *r, const char *data, size_t size,
 static enum MHD_Result answer(struct listener *l,
 			      struct MHD_Connection *connection,
 			      struct conn *c, struct req *r, const char *url,
-			      const char *method)
+			      const char *method, int early)
 {
 	int truncated = 0;
 	char *path = full_path(connection, url, l->cl->max_url_length,
@@ -718,7 +731,7 @@ static enum MHD_Result answer(struct listener *l,
 		       "path and query over max_url_length %u",
 		       l->cl->max_url_length);
 	r->path = path; /* the ledger row points to it */
-	ret = finish(l, connection, c, r, path, method);
+	ret = finish(l, connection, c, r, path, method, early);
 	return ret;
 }
 
@@ -753,7 +766,7 @@ enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		check_headers(l->cl, connection, r);
 		if (r->refuse != OUTCOME_OK) /* answer before any body */
-			return answer(l, connection, c, r, url, method);
+			return answer(l, connection, c, r, url, method, 1);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -764,7 +777,7 @@ enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 			return MHD_NO; /* recorded by request_completed() */
 		return MHD_YES;
 	}
-	return answer(l, connection, c, r, url, method);
+	return answer(l, connection, c, r, url, method, 0);
 }
 
 /* A request that never reached finish(): libmicrohttpd refused it itself
