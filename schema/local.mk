@@ -3,7 +3,8 @@ SCHEMA_MIGRATIONS = schema/0001-init.sql \
 	schema/0002-admin.sql \
 	schema/0003-fleet.sql \
 	schema/0004-tls-resumed.sql \
-	schema/0005-pinning.sql
+	schema/0005-pinning.sql \
+	schema/0006-history-view.sql
 schemadir = $(pkgdatadir)/schema
 dist_schema_DATA = $(SCHEMA_MIGRATIONS) schema/README.md
 EXTRA_DIST += schema/embed.awk

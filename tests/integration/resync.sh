@@ -189,6 +189,9 @@ is "every request is in the ledger" "$(sql "select count(*) from resyncs")" "$re
 is "resync_history: description joined, readable time" \
 	"$(sql "select description, status, time like '____-__-__ __:__:__.___' from resync_history where mac = '0022bd010201'")" \
 	"desk 1001|200|1"
+is "resync_history: resumption, trust and User-Agent MAC at the end" \
+	"$(sql "select tls_resumed, coalesce(trust, 'certificate'), ua_mismatch from resync_history where mac = '0022bd010201' order by id desc limit 1")" \
+	"0|certificate|0"
 like "timestamps are UTC ISO-8601 with milliseconds" \
 	"$(sql "select ts from resyncs order by id desc limit 1")" \
 	"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z"
