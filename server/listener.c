@@ -455,12 +455,13 @@ void gen_release(struct gen *gen)
 		struct idcache_stats st;
 
 		idcache_stats(gen->idcache, &st);
-		log_info("msg=\"identity cache\" entries=%zu hits=%llu "
-			 "misses=%llu evicted=%llu expired=%llu", st.entries,
-			 (unsigned long long)st.hits,
-			 (unsigned long long)st.misses,
-			 (unsigned long long)st.evicted,
-			 (unsigned long long)st.expired);
+		if (st.hits + st.misses > 0) /* it served */
+			log_info("msg=\"identity cache\" entries=%zu hits=%llu "
+				 "misses=%llu evicted=%llu expired=%llu",
+				 st.entries, (unsigned long long)st.hits,
+				 (unsigned long long)st.misses,
+				 (unsigned long long)st.evicted,
+				 (unsigned long long)st.expired);
 	}
 	idcache_free(gen->idcache); /* before the trust it points to */
 	trust_free(gen->trust);

@@ -78,15 +78,19 @@ OK=/spa$MAC.xml
 is "a normal resync: 200" "$(get $OK)" 200
 
 # --- defaults -------------------------------------------------------------
+rows=$(count resyncs)
 is "request target of 5000 bytes (max_url_length 4096): 414" \
 	"$(get "/$(repeat a 5000)")" 414
+wait_count resyncs $((rows + 1))   # refused on its headers: answered first
 is "recorded as uri-too-long with the limit, the path cut at 4096" \
 	"$(last "status, outcome, mac, length(path), detail")" \
 	"414|uri-too-long|$MAC|4096|request target of 5001 bytes, max_url_length 4096"
 
 hdrs=()
 for i in $(seq 70); do hdrs+=(-H "X-Filler-$i: x"); done
+rows=$(count resyncs)
 is "73 header fields (max_headers 64): 431" "$(get "${hdrs[@]}" $OK)" 431
+wait_count resyncs $((rows + 1))
 is "recorded as too-many-headers" "$(last "status, outcome, detail")" \
 	"431|too-many-headers|73 header fields, max_headers 64"
 
@@ -107,8 +111,10 @@ like "no row (refused before any request), but a log line at info" \
 	"$rows *listener=mpp*Error processing request*414*"
 
 repeat x 100000 >"$T/big"
+rows=$(count resyncs)
 is "POST with Content-Length 100000 (max_body_size 65536): 413" \
 	"$(get --data-binary @"$T/big" $OK)" 413
+wait_count resyncs $((rows + 1))
 is "recorded as body-too-large before reading the body" \
 	"$(last "status, outcome, method, detail")" \
 	"413|body-too-large|POST|Content-Length 100000, max_body_size 65536"
@@ -176,12 +182,16 @@ write_conf
 start_daemon || { echo "Bail out! spaprovd did not restart"; exit 1; }
 
 is "small limits: a normal resync still gets 200" "$(get $OK)" 200
+rows=$(count resyncs)
 is "request target of 70 bytes (max_url_length 64): 414" \
 	"$(get "/$(repeat a 69)")" 414
+wait_count resyncs $((rows + 1))
 is "... with the configured limit in the row" "$(last "outcome, detail")" \
 	"uri-too-long|request target of 70 bytes, max_url_length 64"
+rows=$(count resyncs)
 is "11 header fields (max_headers 8): 431" \
 	"$(get "${hdrs[@]:0:16}" $OK)" 431
+wait_count resyncs $((rows + 1))
 is "... too-many-headers" "$(last "outcome, detail")" \
 	"too-many-headers|11 header fields, max_headers 8"
 rows=$(count resyncs)
