@@ -25,6 +25,7 @@ enum stmt_id {
 	ST_PROFILE_SET,
 	ST_RESYNC_INSERT,
 	ST_DEVICE_SEEN,
+	ST_DEVICE_SEEN_SAME,
 	ST_DEVICE_PENDING,
 	ST_HSFAIL_INSERT,
 	ST__COUNT
@@ -62,6 +63,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" firmware = coalesce(?5, firmware),"
 	" cert_issuer = coalesce(?6, cert_issuer),"
 	" cert_subject = coalesce(?7, cert_subject) WHERE mac = ?1",
+	/* ST_DEVICE_SEEN when it would change nothing but last_seen: an
+	 * UPDATE that assigns model and firmware rewrites their index entry
+	 * (a page of devices_model_firmware) even if they are unchanged */
+	[ST_DEVICE_SEEN_SAME] =
+	"UPDATE devices SET last_seen = ?2 WHERE mac = ?1"
+	" AND model IS coalesce(?3, model) AND serial IS coalesce(?4, serial)"
+	" AND firmware IS coalesce(?5, firmware)"
+	" AND cert_issuer IS coalesce(?6, cert_issuer)"
+	" AND cert_subject IS coalesce(?7, cert_subject)",
 	[ST_DEVICE_PENDING] =
 	"INSERT INTO devices (mac, status, model, serial, firmware,"
 	" cert_issuer, cert_subject, description, created, updated,"
@@ -622,6 +632,19 @@ static int resync_insert(struct db *db, const struct db_resync *r, char **err)
 	return db_step_done(db, s, err, "recording resync");
 }
 
+/* Bind a ledger row's device facts as ?1..?7 of the device statements. */
+static void device_bind(sqlite3_stmt *s, const struct db_resync *r)
+{
+	db_bind_text(s, 1, r->mac);
+	db_bind_text(s, 2, r->ts);
+	db_bind_text(s, 3, r->model);
+	/* a device identified with low trust keeps its certificate facts */
+	db_bind_text(s, 4, r->trust == NULL ? r->serial : NULL);
+	db_bind_text(s, 5, r->firmware);
+	db_bind_text(s, 6, r->trust == NULL ? r->cert_issuer : NULL);
+	db_bind_text(s, 7, r->trust == NULL ? r->cert_subject : NULL);
+}
+
 static int device_touch(struct db *db, const struct db_resync *r, char **err)
 {
 	enum stmt_id id = r->add_pending ? ST_DEVICE_PENDING : ST_DEVICE_SEEN;
@@ -631,14 +654,21 @@ static int device_touch(struct db *db, const struct db_resync *r, char **err)
 		db_set_err(db, err, "preparing device update");
 		return -1;
 	}
-	db_bind_text(s, 1, r->mac);
-	db_bind_text(s, 2, r->ts);
-	db_bind_text(s, 3, r->model);
-	/* a device identified with low trust keeps its certificate facts */
-	db_bind_text(s, 4, r->trust == NULL ? r->serial : NULL);
-	db_bind_text(s, 5, r->firmware);
-	db_bind_text(s, 6, r->trust == NULL ? r->cert_issuer : NULL);
-	db_bind_text(s, 7, r->trust == NULL ? r->cert_subject : NULL);
+	if (id == ST_DEVICE_SEEN) {
+		/* usually only last_seen changes: try the cheap update */
+		sqlite3_stmt *same = stmt(db, ST_DEVICE_SEEN_SAME);
+
+		if (same == NULL) {
+			db_set_err(db, err, "preparing device update");
+			return -1;
+		}
+		device_bind(same, r);
+		if (db_step_done(db, same, err, "updating device") < 0)
+			return -1;
+		if (sqlite3_changes(db->sql) > 0)
+			return 0;
+	}
+	device_bind(s, r);
 	return db_step_done(db, s, err, "updating device");
 }
 

@@ -24,3 +24,12 @@ endif
 libspaprov_a_SOURCES += db/fleet.c db/fleet.h
 libspaprov_a_SOURCES += db/pin.c db/pin.h
 libspaprov_a_SOURCES += db/txn.c db/txn.h
+libspaprov_a_SOURCES += db/ledger_tune.c db/ledger_tune.h
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_ledger_tune
+TESTS += tests/unit/test_ledger_tune
+tests_unit_test_ledger_tune_SOURCES = tests/unit/test_ledger_tune.c
+tests_unit_test_ledger_tune_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_ledger_tune_LDADD = $(SPAPROV_LIBS) $(CHECK_LIBS)
+endif
