@@ -17,6 +17,11 @@ static int run(struct db *db, const char *sql)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+void db_no_checkpoint(struct db *db)
+{
+	sqlite3_wal_autocheckpoint(db->sql, 0);
+}
+
 int db_read_begin(struct db *db)
 {
 	static const char begin[] = "BEGIN";

@@ -16,4 +16,9 @@ int db_read_begin(struct db *db);
 /* Ends what db_read_begin() opened; a no-op after its -1. */
 void db_read_end(struct db *db);
 
+/* A request thread's connection: its rare writes (reports, the web admin)
+ * never copy the WAL into the database inside their commit; the ledger's
+ * checkpointer (db/ledger_tune.h) does that. */
+void db_no_checkpoint(struct db *db);
+
 #endif

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "db/ledger_tune.h"
 #include "server/ledger.h"
 #include "util/log.h"
 
@@ -305,6 +306,12 @@ int ledger_start(const char *path, unsigned busy_timeout_ms, unsigned batch,
 		free(l->path);
 		free(l);
 		return -1;
+	}
+	if (db_ledger_tune(l->db, err) < 0) { /* works without, only slower */
+		log_warn("msg=\"ledger: database tuning failed, going on "
+			 "without\" error=\"%s\"", *err);
+		free(*err);
+		*err = NULL;
 	}
 	warn_if_world_readable(path);
 	l->batch = batch > 0 ? batch : 1;

@@ -24,6 +24,7 @@
 #include "server/server.h"
 #include "server/service.h"
 #include "server/workers.h"
+#include "db/txn.h"
 #include "ident/idcache.h"
 #include "util/log.h"
 #include "web-admin/admin.h"
@@ -85,6 +86,7 @@ struct db *server_thread_db(struct server *srv)
 		free(err);
 		return NULL;
 	}
+	db_no_checkpoint(db); /* the ledger's checkpointer does it */
 	pthread_setspecific(srv->db_key, db);
 	return db;
 }
