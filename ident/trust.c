@@ -187,11 +187,36 @@ static const char *trust_reason(unsigned status)
 	return "invalid";
 }
 
+int trust_verify_crts(const struct trust *t, gnutls_x509_crt_t *crts,
+		      size_t n, const char **reason)
+{
+	unsigned status = 0;
+
+	*reason = "malformed";
+	if (t == NULL || crts == NULL || n == 0)
+		return -1;
+	if (n > TRUST_MAX_CHAIN) {
+		*reason = "chain-too-long";
+		return -1;
+	}
+	if (gnutls_x509_trust_list_verify_crt2(t->list, crts, (unsigned)n,
+					       NULL, 0, t->flags, &status,
+					       NULL) < 0) {
+		*reason = "invalid";
+		return -1;
+	}
+	if (status != 0) {
+		*reason = trust_reason(status);
+		return -1;
+	}
+	*reason = "ok";
+	return 0;
+}
+
 int trust_verify(const struct trust *t, const gnutls_datum_t *chain,
 		 size_t n, const char **reason)
 {
 	gnutls_x509_crt_t crts[TRUST_MAX_CHAIN] = { NULL };
-	unsigned status = 0;
 	size_t i;
 	int ret = -1;
 
@@ -208,18 +233,7 @@ int trust_verify(const struct trust *t, const gnutls_datum_t *chain,
 					   GNUTLS_X509_FMT_DER) < 0)
 			goto out;
 	}
-	if (gnutls_x509_trust_list_verify_crt2(t->list, crts, (unsigned)n,
-					       NULL, 0, t->flags, &status,
-					       NULL) < 0) {
-		*reason = "invalid";
-		goto out;
-	}
-	if (status != 0) {
-		*reason = trust_reason(status);
-		goto out;
-	}
-	*reason = "ok";
-	ret = 0;
+	ret = trust_verify_crts(t, crts, n, reason);
 out:
 	for (i = 0; i < n; i++)
 		if (crts[i] != NULL)

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #define TRUST_MAX_CHAIN 8   /* certificates accepted from one client */
 
@@ -28,5 +29,9 @@ size_t trust_count(const struct trust *t);
  * "not-activated", "insecure-algorithm", "chain-too-long", "malformed". */
 int trust_verify(const struct trust *t, const gnutls_datum_t *chain,
 		 size_t n, const char **reason);
+
+/* The same for certificates parsed already (chain[0] the leaf). */
+int trust_verify_crts(const struct trust *t, gnutls_x509_crt_t *crts,
+		      size_t n, const char **reason);
 
 #endif
