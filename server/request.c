@@ -74,6 +74,11 @@ enum req_phase {
 	REQ_COMMITTED,          /* resumed: answer */
 };
 
+/* A body refused by its Content-Length is still read (and dropped) up to
+ * this size before the 413, so the client gets the answer; a larger one
+ * is answered at once and the connection closed. */
+#define REFUSED_BODY_DRAIN (1024u * 1024)
+
 /* One HTTP request, from its request line to its response. */
 struct req {
 	struct timespec start;
@@ -86,6 +91,8 @@ struct req {
 	int headers_done;       /* the access handler has seen the headers */
 	int answered;           /* finish() ran: a row was written or logged */
 	enum outcome refuse;    /* a limit the request broke, or OUTCOME_OK */
+	unsigned long long announced; /* Content-Length, 0 if none */
+	int draining;           /* refused: its body is read and dropped */
 	char detail[128];       /* which limit, for the ledger */
 	/* from finish() on: the verdict, its ledger row, the answer */
 	enum req_phase phase;
@@ -678,6 +685,7 @@ static void check_headers(const struct conf_listener *cl,
 		return;
 	errno = 0;
 	len = strtoull(clen, &end, 10);
+	r->announced = len;
 	if (errno != 0 || end == clen || len > cl->max_body_size)
 		refuse(r, OUTCOME_BODY_TOO_LARGE,
 		       "Content-Length %.20s, max_body_size %u", clen,
@@ -765,6 +773,14 @@ enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		check_headers(l->cl, connection, r);
+		if (r->refuse == OUTCOME_BODY_TOO_LARGE &&
+		    r->announced <= REFUSED_BODY_DRAIN) {
+			/* answered after its body: closing with the body
+			 * unread resets the connection, and the reset can
+			 * overtake the 413 on its way to the client */
+			r->draining = 1;
+			return MHD_YES;
+		}
 		if (r->refuse != OUTCOME_OK) /* answer before any body */
 			return answer(l, connection, c, r, url, method, 1);
 		return MHD_YES;
@@ -773,6 +789,8 @@ enum MHD_Result request_handle(void *cls, struct MHD_Connection *connection,
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
+		if (r->draining)
+			return MHD_YES;
 		if (take_upload(r, upload_data, n, l->cl->max_body_size) < 0)
 			return MHD_NO; /* recorded by request_completed() */
 		return MHD_YES;

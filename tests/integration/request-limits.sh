@@ -115,7 +115,7 @@ rows=$(count resyncs)
 is "POST with Content-Length 100000 (max_body_size 65536): 413" \
 	"$(get --data-binary @"$T/big" $OK)" 413
 wait_count resyncs $((rows + 1))
-is "recorded as body-too-large before reading the body" \
+is "recorded as body-too-large, by its Content-Length" \
 	"$(last "status, outcome, method, detail")" \
 	"413|body-too-large|POST|Content-Length 100000, max_body_size 65536"
 rows=$(count resyncs)
