@@ -23,6 +23,14 @@
 #define WORKER_MAX_DAEMONS 160
 #define WORKER_EVENTS 64
 #define WORKER_MAX_WAIT_MS 1000  /* a round at least this often */
+/* libmicrohttpd 0.9.75 keeps a connection whose TLS handshake waits for
+ * the client in its "ready" list and asks to be run again at once
+ * (timeout 0) until the client's bytes come: one stalled handshake kept
+ * a core busy (5 s of CPU in 5 s, the same with its own threads).  After
+ * two such rounds without any event on the daemon, the worker backs off
+ * 1, 2, 4, then 8 ms; any event runs the daemon at once again. */
+#define WORKER_EAGER_ROUNDS 2
+#define WORKER_MAX_BACKOFF_MS 8
 
 /* A function queued for a worker's turn. */
 struct call {
@@ -42,6 +50,10 @@ struct worker {
 	/* only the worker thread itself touches these */
 	struct MHD_Daemon *daemons[WORKER_MAX_DAEMONS];
 	uint64_t deadline[WORKER_MAX_DAEMONS]; /* ms; 0: none */
+	unsigned idle_zero[WORKER_MAX_DAEMONS]; /* rounds run for a 0 timeout
+						   with no event since */
+	unsigned char zero_due[WORKER_MAX_DAEMONS]; /* this round's timeout
+						       was 0 */
 	size_t n;
 	int stopping;
 	atomic_int kicked;       /* a connection was resumed: run them all */
@@ -107,8 +119,15 @@ static int wait_ms(struct worker *w)
 		MHD_UNSIGNED_LONG_LONG t;
 
 		w->deadline[i] = 0;
+		w->zero_due[i] = 0;
 		if (MHD_get_timeout(w->daemons[i], &t) != MHD_YES)
 			continue;
+		w->zero_due[i] = t == 0;
+		if (t == 0 && w->idle_zero[i] >= WORKER_EAGER_ROUNDS) {
+			unsigned k = w->idle_zero[i] - WORKER_EAGER_ROUNDS;
+
+			t = k < 3 ? 1u << k : WORKER_MAX_BACKOFF_MS;
+		}
 		w->deadline[i] = now + (t < WORKER_MAX_WAIT_MS ? t
 							: WORKER_MAX_WAIT_MS);
 		if (w->deadline[i] < first)
@@ -158,10 +177,19 @@ static void *worker_main(void *arg)
 		now = now_ms();
 		if (atomic_exchange(&w->kicked, 0))
 			memset(ready, 1, w->n);
-		for (size_t i = 0; i < w->n; i++)
-			if (ready[i] || (w->deadline[i] != 0 &&
-					 now >= w->deadline[i]))
-				MHD_run(w->daemons[i]);
+		for (size_t i = 0; i < w->n; i++) {
+			if (ready[i]) {
+				w->idle_zero[i] = 0;
+			} else if (w->deadline[i] != 0 && now >= w->deadline[i]) {
+				if (!w->zero_due[i])
+					w->idle_zero[i] = 0;
+				else if (w->idle_zero[i] < 64)
+					w->idle_zero[i]++;
+			} else {
+				continue;
+			}
+			MHD_run(w->daemons[i]);
+		}
 	}
 	return NULL;
 }
@@ -208,6 +236,7 @@ static void do_attach(void *arg)
 		a->error = "epoll_ctl failed";
 		return;
 	}
+	w->idle_zero[w->n] = 0;
 	w->daemons[w->n++] = a->d;
 }
 
@@ -226,6 +255,8 @@ static void do_detach(void *arg)
 			epoll_ctl(w->ep, EPOLL_CTL_DEL, info->epoll_fd, NULL);
 		memmove(&w->daemons[i], &w->daemons[i + 1],
 			(w->n - i - 1) * sizeof(w->daemons[0]));
+		memmove(&w->idle_zero[i], &w->idle_zero[i + 1],
+			(w->n - i - 1) * sizeof(w->idle_zero[0]));
 		w->n--;
 		if (retag(w, i) < 0)
 			log_error("msg=\"worker: cannot retag daemons\" "

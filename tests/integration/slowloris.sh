@@ -9,7 +9,7 @@
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 13
+plan 15
 
 PY=/usr/bin/python3
 SLOW_CONNS=500          # half byte-wise ClientHello, half byte-wise headers
@@ -189,6 +189,34 @@ is "the ones it kept open while they trickled, it closed once silent" \
 
 phone sb2k 0022bd010203 legacy-rsa >/dev/null
 is "the daemon still serves afterwards" "$(status_of)" 200
+
+# A handshake that stops halfway (ClientHello sent, the server's flight
+# never answered) must not keep a worker busy: libmicrohttpd 0.9.75 asks
+# to be run again at once until the client's bytes come, which spent a
+# whole core per stalled handshake (500 of 500 ticks in 5 s) before the
+# workers backed off (server/workers.c).
+cat >"$T/stall.py" <<'PYEOF'
+import os, socket, struct, sys, time
+body = b'\x03\x01' + os.urandom(32) + b'\x00' + struct.pack('!H', 6) + \
+    b'\x00\x39\x00\x35\x00\x2f' + b'\x01\x00'
+msg = b'\x01' + struct.pack('!I', len(body))[1:] + body
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)
+s.sendall(b'\x16\x03\x01' + struct.pack('!H', len(msg)) + msg)
+s.settimeout(5)
+got = s.recv(5)   # the server's flight has begun: it now waits for us
+print('server answered' if got[:1] == b'\x16' else 'no answer')
+time.sleep(float(sys.argv[2]))
+PYEOF
+ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
+t0=$(ticks)
+res=$(timeout 20 "$PY" "$T/stall.py" "$(port_of sb2k)" 5)
+t1=$(ticks)
+is "a stalled handshake: the server sent its flight and waits" "$res" \
+	"server answered"
+hz=$(getconf CLK_TCK)
+diag "spaprovd CPU while one handshake stalled 5 s: $((t1 - t0)) ticks of $((5 * hz))"
+check "... without spinning: under a fifth of a core for those 5 s" \
+	[ $((t1 - t0)) -lt "$hz" ]
 is "every resync is in the ledger" \
 	"$(sql "select count(*) from resyncs where mac = '0022bd010203' and status = 200")" \
 	$((RESYNCS + 2))
