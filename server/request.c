@@ -478,7 +478,6 @@ static enum MHD_Result finish(struct listener *l,
 
 	v->outcome = OUTCOME_OK;
 	r->route = fleet_http_route(l->cl, method, url);
-	fleet_reply_init(&r->fx);
 	v->have_ua = ua_parse(ua, &v->ua) == 0;
 	identify(l, c, url, v);
 	if (v->outcome == OUTCOME_OK && v->have_ua && v->ua.mac[0] &&

@@ -272,15 +272,23 @@ static void do_stop(void *arg)
 	w->stopping = 1;
 }
 
+/* Break worker w out of epoll_wait(). */
+static void wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("msg=\"worker: cannot wake\" worker=%s/%u "
+			  "error=\"%s\"", w->pool->name, w->index,
+			  strerror(errno));
+}
+
 void workers_kick(struct workers *p, unsigned i)
 {
 	struct worker *w = &p->w[i % p->n];
-	uint64_t one = 1;
 
 	atomic_store(&w->kicked, 1);
-	if (write(w->wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_error("msg=\"worker: cannot wake\" worker=%s/%u "
-			  "error=\"%s\"", p->name, w->index, strerror(errno));
+	wake(w);
 }
 
 void workers_call(struct workers *p, unsigned i, void (*fn)(void *arg),
@@ -288,15 +296,12 @@ void workers_call(struct workers *p, unsigned i, void (*fn)(void *arg),
 {
 	struct worker *w = &p->w[i % p->n];
 	struct call c = { .fn = fn, .arg = arg };
-	uint64_t one = 1;
 
 	pthread_mutex_lock(&w->lock);
 	c.next = w->calls;
 	w->calls = &c;
 	pthread_mutex_unlock(&w->lock);
-	if (write(w->wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_error("msg=\"worker: cannot wake\" worker=%s/%u "
-			  "error=\"%s\"", p->name, w->index, strerror(errno));
+	wake(w);
 	pthread_mutex_lock(&w->lock);
 	while (!c.done)
 		pthread_cond_wait(&w->cond, &w->lock);
